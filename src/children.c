@@ -1,0 +1,186 @@
+/* The parent's table of live TCP children: who they serve, and reaping them. */
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "children.h"
+#include "log.h"
+#include "server.h"
+
+/*
+ * Open addressing on the pid, linear probing, at most half full, with
+ * backward-shift deletion: add and reap cost O(1) whatever the load.
+ */
+struct child {
+	pid_t		 pid;		/* 0: empty slot */
+	struct svc_counters *cnt;
+};
+
+static struct child	*table;
+static size_t		 mask;		/* size - 1, size a power of two */
+static unsigned		 alive;
+
+static size_t
+slot_of(pid_t pid)
+{
+	return ((size_t)pid * 2654435761u) & mask;
+}
+
+static int
+table_alloc(unsigned max)
+{
+	size_t	 size = 16;
+
+	while (size < (size_t)max * 2)
+		size <<= 1;
+	table = calloc(size, sizeof(*table));
+	if (table == NULL)
+		return -1;
+	mask = size - 1;
+	return 0;
+}
+
+int
+children_init(unsigned max)
+{
+	alive = 0;
+	return table_alloc(max);
+}
+
+static void
+table_insert(pid_t pid, struct svc_counters *cnt)
+{
+	size_t	 i = slot_of(pid);
+
+	while (table[i].pid != 0)
+		i = (i + 1) & mask;
+	table[i].pid = pid;
+	table[i].cnt = cnt;
+}
+
+int
+children_resize(unsigned max)
+{
+	struct child	*old = table;
+	size_t		 i, oldsize = mask + 1;
+
+	if ((size_t)max * 2 <= oldsize && alive * 2 <= oldsize)
+		return 0;
+	if (table_alloc(max > alive ? max : alive) == -1) {
+		table = old;
+		return -1;
+	}
+	for (i = 0; i < oldsize; i++)
+		if (old[i].pid != 0)
+			table_insert(old[i].pid, old[i].cnt);
+	free(old);
+	return 0;
+}
+
+void
+children_free(void)
+{
+	free(table);
+	table = NULL;
+	alive = 0;
+}
+
+void
+children_add(pid_t pid, struct svc_counters *cnt)
+{
+	table_insert(pid, cnt);
+	cnt->refs++;
+	cnt->active++;
+	alive++;
+}
+
+/* Remove slot i and shift the following run back so no probe chain breaks. */
+static void
+table_remove(size_t i)
+{
+	size_t	 j = i, home;
+
+	table[i].pid = 0;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (table[j].pid == 0)
+			return;
+		home = slot_of(table[j].pid);
+		/* Move j into the hole unless its home lies cyclically in (i, j]. */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		table[i] = table[j];
+		table[j].pid = 0;
+		i = j;
+	}
+}
+
+static void
+child_gone(pid_t pid)
+{
+	size_t	 i = slot_of(pid);
+
+	while (table[i].pid != 0 && table[i].pid != pid)
+		i = (i + 1) & mask;
+	if (table[i].pid == 0)
+		return;		/* not ours: a detaching parent, say */
+	table[i].cnt->active--;
+	counters_unref(table[i].cnt);
+	table_remove(i);
+	alive--;
+}
+
+unsigned
+children_reap(void)
+{
+	unsigned n = 0;
+	pid_t	 pid;
+	int	 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
+			log_warnx("child %ld killed by signal %d", (long)pid,
+			    WTERMSIG(status));
+		child_gone(pid);
+		n++;
+	}
+	return n;
+}
+
+unsigned
+children_count(void)
+{
+	return alive;
+}
+
+void
+children_signal(int sig)
+{
+	size_t	 i;
+
+	for (i = 0; table != NULL && i <= mask; i++)
+		if (table[i].pid != 0)
+			kill(table[i].pid, sig);
+}
+
+struct svc_counters *
+counters_new(const char *name)
+{
+	struct svc_counters *cnt = calloc(1, sizeof(*cnt));
+
+	if (cnt == NULL)
+		return NULL;
+	strlcpy(cnt->name, name, sizeof(cnt->name));
+	cnt->refs = 1;
+	return cnt;
+}
+
+void
+counters_unref(struct svc_counters *cnt)
+{
+	if (cnt != NULL && --cnt->refs == 0)
+		free(cnt);
+}

@@ -1,0 +1,32 @@
+/* The parent's table of live TCP children: who they serve, and reaping them. */
+#ifndef HELLOD_CHILDREN_H
+#define HELLOD_CHILDREN_H
+
+#include <sys/types.h>
+#include <stdbool.h>
+
+struct svc_counters;
+
+/* Size the table for at most max live children; returns 0 or -1 (ENOMEM). */
+int	children_init(unsigned max);
+/* Grow the table when max_children rises on a reload; returns 0 or -1. */
+int	children_resize(unsigned max);
+void	children_free(void);
+
+/* Record a new child of the service counted by cnt (takes a reference). */
+void	children_add(pid_t pid, struct svc_counters *cnt);
+
+/* Reap every child that has exited, without blocking; returns how many. */
+unsigned children_reap(void);
+
+/* Children alive now. */
+unsigned children_count(void);
+
+/* Send sig to every live child. */
+void	children_signal(int sig);
+
+/* Counters: drop a reference, freeing them with the last one. */
+void	counters_unref(struct svc_counters *cnt);
+struct svc_counters *counters_new(const char *name);
+
+#endif

@@ -1,0 +1,92 @@
+/* Configuration: the typed form of hellod.ini, parsed with inih and validated. */
+#ifndef HELLOD_CONFIG_H
+#define HELLOD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr.h"
+
+#define SERVICE_NAME_MAX 32
+
+struct handler;		/* handler.h */
+struct svc_counters;	/* server.h: runtime counters, kept across reloads */
+
+struct service {
+	char		 name[SERVICE_NAME_MAX + 1];
+	const char	*file;		/* file of the [section] header (owned by config) */
+	int		 line;		/* line of the [section] header */
+	int		 protocols;	/* PROTO_TCP | PROTO_UDP */
+	uint16_t	 port;
+	struct bind_addr *binds;	/* with port set; nbinds == 0: every address */
+	size_t		 nbinds;
+	const struct handler *handler;
+	bool		 enabled;
+	char		*user;		/* NULL: from [global] (already copied in) */
+	char		*group;
+	char		*greeting;	/* hello */
+	char		*reply;		/* hello: exactly one %s */
+	char		*quit;		/* hello */
+	char		*message;	/* banner */
+	char		*file_path;	/* qotd "file" */
+	char	       **quotes;	/* qotd: loaded from file_path at load time */
+	size_t		 nquotes;
+	size_t		 max_line;	/* hello */
+	unsigned	 idle_timeout_ms; /* 0: no idle timeout */
+	bool		 log_connections;
+	enum log_peer	 log_peer;
+	struct svc_counters *cnt;	/* runtime; NULL in a freshly loaded config */
+};
+
+struct global {
+	char		*user;
+	char		*group;
+	char		*pidfile;	/* NULL: default (see main.c) */
+	int		 facility;	/* LOG_DAEMON ... */
+	int		 log_level;	/* LOG_DEBUG ... LOG_ERR */
+	unsigned	 max_children;
+	unsigned	 shutdown_grace_ms;
+	char		*include;	/* glob */
+	char		*control;	/* UNIX socket path or NULL */
+	enum log_peer	 log_peer;
+};
+
+struct config {
+	struct global	 global;
+	struct service	*services;	/* in file order, disabled ones too */
+	size_t		 nservices;
+	char	       **files;		/* every file read, owned here */
+	size_t		 nfiles;
+};
+
+/* Receives each error, already formatted as "FILE:LINE: message". */
+typedef void (*config_error_fn)(void *arg, const char *msg);
+
+/*
+ * Read and validate the configuration in path, then every file its
+ * include glob names.  Every error goes to errfn, all of them, not the
+ * first only.  Returns the config, or NULL when there was at least one
+ * error (*nerrors says how many; nerrors may be NULL).
+ */
+struct config *config_load(const char *path, config_error_fn errfn, void *arg,
+    unsigned *nerrors);
+
+/* The same from a string in memory; name stands for the file in messages. */
+struct config *config_load_string(const char *name, const char *text,
+    config_error_fn errfn, void *arg, unsigned *nerrors);
+
+void config_free(struct config *conf);
+
+/* Print the -t summary: one line per service (name, protocols, addresses, handler, state). */
+void config_summary(const struct config *conf, FILE *out);
+
+/* Find a service by name, or NULL. */
+struct service *config_find(const struct config *conf, const char *name);
+
+/* Value parsers, exported for tests.  Each returns 0, or -1 with a static message in *err. */
+int config_parse_bool(const char *s, bool *out, const char **err);
+int config_parse_duration(const char *s, unsigned *ms, const char **err);
+
+#endif

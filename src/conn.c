@@ -1,0 +1,222 @@
+/* One TCP connection as a child process sees it: reads and writes with the idle timeout. */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "conn.h"
+#include "config.h"
+
+/*
+ * What conn_wait() saw.  Either timeout may run out first; the idle
+ * timeout is the service's, the deadline the caller's own.
+ */
+enum conn_ready {
+	CONN_READY,
+	CONN_DEADLINE,
+	CONN_FAILED,		/* c->end says why */
+};
+
+/*
+ * Monotonic milliseconds, never affected by changes of the wall clock.
+ */
+uint64_t
+conn_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Fill c for a new connection on fd: the socket becomes non-blocking, the
+ * peer and local addresses are recorded and the peer is formatted as the
+ * service's log_peer asks.  A socket that is not IPv4 or IPv6 (a
+ * socketpair in tests) has the peer name "-".
+ */
+void
+conn_init(struct conn *c, int fd, const struct service *svc)
+{
+	int flags;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->svc = svc;
+
+	if ((flags = fcntl(fd, F_GETFL)) != -1)
+		(void)fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+
+	c->peer.len = sizeof(c->peer.ss);
+	if (getpeername(fd, (struct sockaddr *)&c->peer.ss, &c->peer.len) == -1)
+		c->peer.len = 0;
+	c->local.len = sizeof(c->local.ss);
+	if (getsockname(fd, (struct sockaddr *)&c->local.ss, &c->local.len) == -1)
+		c->local.len = 0;
+
+	if (c->peer.len > 0 && (c->peer.ss.ss_family == AF_INET ||
+	    c->peer.ss.ss_family == AF_INET6))
+		addr_format_peer((struct sockaddr *)&c->peer.ss,
+		    svc != NULL ? svc->log_peer : LOG_PEER_FULL,
+		    c->peername, sizeof(c->peername));
+	else
+		strlcpy(c->peername, "-", sizeof(c->peername));
+
+	c->last_io_ms = conn_now_ms();
+}
+
+/*
+ * Wait until fd is ready for events, the caller's deadline passes
+ * (0: none) or the idle timeout, counted from the last byte moved either
+ * way, runs out.
+ */
+static enum conn_ready
+conn_wait(struct conn *c, short events, uint64_t deadline)
+{
+	struct pollfd	pfd;
+	uint64_t	now, idle, until;
+	int		wait;
+
+	idle = c->svc != NULL ? c->svc->idle_timeout_ms : 0;
+	for (;;) {
+		now = conn_now_ms();
+		until = 0;
+		if (idle > 0) {
+			until = c->last_io_ms + idle;
+			if (now >= until) {
+				c->end = "idle timeout";
+				return CONN_FAILED;
+			}
+		}
+		if (deadline > 0) {
+			if (now >= deadline)
+				return CONN_DEADLINE;
+			if (until == 0 || deadline < until)
+				until = deadline;
+		}
+		wait = -1;
+		if (until > 0)
+			wait = until - now > INT_MAX ? INT_MAX : (int)(until - now);
+
+		pfd.fd = c->fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		switch (poll(&pfd, 1, wait)) {
+		case -1:
+			if (errno == EINTR)
+				continue;
+			c->end = "error";
+			return CONN_FAILED;
+		case 0:
+			continue;	/* the loop head says which timeout */
+		default:
+			/* POLLHUP and POLLERR too: the next call tells what. */
+			return CONN_READY;
+		}
+	}
+}
+
+/*
+ * Read at most len bytes, waiting at most timeout_ms (-1: no limit of its
+ * own) and never past the idle timeout.  Returns the byte count, 0 at
+ * EOF, CONN_TIMEOUT when timeout_ms ran out, or -1 with c->end set.
+ * MSG_DONTWAIT keeps it from blocking even on a blocking socket.
+ */
+ssize_t
+conn_read(struct conn *c, void *buf, size_t len, int timeout_ms)
+{
+	uint64_t	deadline = 0;
+	ssize_t		n;
+
+	if (timeout_ms >= 0)
+		deadline = conn_now_ms() + (uint64_t)timeout_ms;
+	for (;;) {
+		n = recv(c->fd, buf, len, MSG_DONTWAIT);
+		if (n > 0) {
+			c->bytes_in += (uint64_t)n;
+			c->last_io_ms = conn_now_ms();
+			return n;
+		}
+		if (n == 0) {
+			c->end = "client close";
+			return 0;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			switch (conn_wait(c, POLLIN, deadline)) {
+			case CONN_READY:
+				continue;
+			case CONN_DEADLINE:
+				return CONN_TIMEOUT;
+			case CONN_FAILED:
+				return -1;
+			}
+		}
+		c->end = errno == ECONNRESET ? "client reset" : "error";
+		return -1;
+	}
+}
+
+/*
+ * Write all len bytes, waiting while the socket is full but never past the
+ * idle timeout.  MSG_NOSIGNAL turns a write to a closed connection into
+ * EPIPE instead of a SIGPIPE.  Returns 0, or -1 with c->end set.
+ */
+int
+conn_write(struct conn *c, const void *buf, size_t len)
+{
+	const unsigned char	*p = buf;
+	ssize_t			 n;
+
+	while (len > 0) {
+		n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n >= 0) {
+			p += n;
+			len -= (size_t)n;
+			c->bytes_out += (uint64_t)n;
+			c->last_io_ms = conn_now_ms();
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (conn_wait(c, POLLOUT, 0) != CONN_READY)
+				return -1;
+			continue;
+		}
+		if (errno == EPIPE || errno == ECONNRESET)
+			c->end = "client close";
+		else
+			c->end = "error";
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Write s and CRLF, in one send when the line is short so that the line
+ * leaves in one segment.
+ */
+int
+conn_writeline(struct conn *c, const char *s)
+{
+	char	line[1024];
+	size_t	len;
+
+	len = strlen(s);
+	if (len + 2 <= sizeof(line)) {
+		memcpy(line, s, len);
+		memcpy(line + len, "\r\n", 2);
+		return conn_write(c, line, len + 2);
+	}
+	if (conn_write(c, s, len) == -1)
+		return -1;
+	return conn_write(c, "\r\n", 2);
+}

@@ -1,0 +1,125 @@
+/* The control socket: a UNIX stream socket that answers each connection with the status. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "log.h"
+#include "server.h"
+
+int
+control_open(struct control *ctl, const char *path)
+{
+	struct sockaddr_un sun;
+	int	 fd;
+
+	ctl->kind = SRC_CONTROL;
+	ctl->fd = -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		log_errx("control %s: path too long", path);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_err("control %s: socket", path);
+		return -1;
+	}
+	/* A socket left by a previous run would make bind fail. */
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("control %s: unlink", path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod(path, 0660) == -1 || listen(fd, 16) == -1) {
+		log_err("control %s: running without a control socket", path);
+		close(fd);
+		return -1;
+	}
+	ctl->fd = fd;
+	free(ctl->path);
+	ctl->path = strdup(path);
+	return 0;
+}
+
+void
+control_close(struct control *ctl)
+{
+	if (ctl->fd != -1) {
+		close(ctl->fd);
+		if (ctl->path != NULL)
+			unlink(ctl->path);
+	}
+	ctl->fd = -1;
+	free(ctl->path);
+	ctl->path = NULL;
+}
+
+static const char *
+protocols_name(int p)
+{
+	if (p == (PROTO_TCP | PROTO_UDP))
+		return "tcp,udp";
+	return p == PROTO_TCP ? "tcp" : "udp";
+}
+
+size_t
+control_status(const struct config *conf, unsigned children, char *buf,
+    size_t len)
+{
+	size_t	 i, used;
+	int	 n;
+
+	n = snprintf(buf, len, "hellod %s pid %ld children %u\n",
+	    PACKAGE_VERSION, (long)getpid(), children);
+	used = n > 0 ? (size_t)n : 0;
+	for (i = 0; i < conf->nservices && used < len; i++) {
+		const struct service *svc = &conf->services[i];
+		const struct svc_counters *c = svc->cnt;
+
+		if (!svc->enabled || c == NULL)
+			continue;
+		n = snprintf(buf + used, len - used, "%s %s active=%u "
+		    "accepted=%llu datagrams=%llu refused=%llu "
+		    "refused_guard=%llu refused_fork=%llu\n", svc->name,
+		    protocols_name(svc->protocols), c->active,
+		    (unsigned long long)c->accepted,
+		    (unsigned long long)c->datagrams,
+		    (unsigned long long)c->refused,
+		    (unsigned long long)c->refused_guard,
+		    (unsigned long long)c->refused_fork);
+		if (n > 0)
+			used += (size_t)n;
+	}
+	return used < len ? used : len - 1;
+}
+
+void
+control_serve(struct control *ctl, const struct config *conf,
+    unsigned children)
+{
+	size_t	 size = 256 + conf->nservices * 256, len;
+	char	*buf;
+	int	 fd, i;
+
+	for (i = 0; i < 16; i++) {
+		fd = accept4(ctl->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd == -1)
+			return;
+		if ((buf = malloc(size)) == NULL) {
+			close(fd);
+			return;
+		}
+		len = control_status(conf, children, buf, size);
+		/* A reader too slow for one small write gets what fitted. */
+		(void)send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		free(buf);
+		close(fd);
+	}
+}

@@ -1,0 +1,37 @@
+/* The control socket: a UNIX stream socket that answers each connection with the status. */
+#ifndef HELLOD_CONTROL_H
+#define HELLOD_CONTROL_H
+
+#include <stddef.h>
+
+#include "listener.h"
+
+struct config;
+
+struct control {
+	enum source_kind kind;		/* SRC_CONTROL: keep first */
+	int		 fd;		/* -1: none */
+	char		*path;
+};
+
+/*
+ * Listen on path (removing a stale socket there first).  Returns 0, or -1
+ * after logging why; the daemon then runs without a control socket.
+ */
+int	control_open(struct control *ctl, const char *path);
+void	control_close(struct control *ctl);
+
+/* Accept the waiting clients and write each the status text, then close. */
+void	control_serve(struct control *ctl, const struct config *conf,
+	    unsigned children);
+
+/*
+ * The status text: a first line "hellod VERSION pid N children N", then a
+ * line per service: "NAME PROTOCOLS active=N accepted=N datagrams=N
+ * refused=N refused_guard=N refused_fork=N".  Returns its length (it may
+ * have been cut to len).
+ */
+size_t	control_status(const struct config *conf, unsigned children,
+	    char *buf, size_t len);
+
+#endif

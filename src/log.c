@@ -1,0 +1,206 @@
+/* The logging vocabulary: syslog with ident "hellod", a copy to stderr with -e. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <vis.h>
+
+#include "log.h"
+
+static int	log_level = LOG_INFO;
+static int	log_facility = LOG_DAEMON;
+static bool	log_stderr;
+
+static const struct {
+	const char	*name;
+	int		 value;
+} facilities[] = {
+	{ "auth", LOG_AUTH }, { "authpriv", LOG_AUTHPRIV }, { "cron", LOG_CRON },
+	{ "daemon", LOG_DAEMON }, { "ftp", LOG_FTP }, { "kern", LOG_KERN },
+	{ "lpr", LOG_LPR }, { "mail", LOG_MAIL }, { "news", LOG_NEWS },
+	{ "syslog", LOG_SYSLOG }, { "user", LOG_USER }, { "uucp", LOG_UUCP },
+	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+}, levels[] = {
+	{ "debug", LOG_DEBUG }, { "info", LOG_INFO }, { "notice", LOG_NOTICE },
+	{ "warning", LOG_WARNING }, { "err", LOG_ERR },
+};
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Open syslog now (LOG_NDELAY), so that the socket exists before a chroot
+ * or privilege drop could make /dev/log unreachable.
+ */
+void
+log_init(int facility, int level, bool to_stderr)
+{
+	log_stderr = to_stderr;
+	log_level = level;
+	log_facility = facility;
+	openlog("hellod", LOG_PID | LOG_NDELAY, facility);
+	setlogmask(LOG_UPTO(level));
+}
+
+void
+log_setup(int facility, int level)
+{
+	closelog();
+	log_init(facility, level, log_stderr);
+}
+
+/*
+ * A forked child closes every inherited descriptor, the syslog socket
+ * among them: forget it, so that the next message opens a new one.
+ */
+void
+log_reopen(void)
+{
+	closelog();
+	openlog("hellod", LOG_PID, log_facility);
+}
+
+bool
+log_enabled(int priority)
+{
+	return LOG_PRI(priority) <= log_level;
+}
+
+void
+log_vmsg(int priority, const char *fmt, va_list ap)
+{
+	char	 buf[1024];
+	int	 saved = errno;
+
+	if (!log_enabled(priority))
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (log_stderr)
+		dprintf(STDERR_FILENO, "hellod[%ld]: %s\n", (long)getpid(), buf);
+	syslog(priority, "%s", buf);
+	errno = saved;
+}
+
+void
+log_msg(int priority, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vmsg(priority, fmt, ap);
+	va_end(ap);
+}
+
+#define LOG_FN(fn, prio)				\
+void							\
+fn(const char *fmt, ...)				\
+{							\
+	va_list	 ap;					\
+							\
+	va_start(ap, fmt);				\
+	log_vmsg(prio, fmt, ap);			\
+	va_end(ap);					\
+}
+
+LOG_FN(log_debug, LOG_DEBUG)
+LOG_FN(log_info, LOG_INFO)
+LOG_FN(log_notice, LOG_NOTICE)
+LOG_FN(log_warnx, LOG_WARNING)
+LOG_FN(log_errx, LOG_ERR)
+
+/* Append ": strerror(errno)" to the message, ntpd's log_warn. */
+static void
+log_vmsg_errno(int priority, const char *fmt, va_list ap)
+{
+	char	 buf[1024];
+	int	 saved = errno;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_msg(priority, "%s: %s", buf, strerror(saved));
+	errno = saved;
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vmsg_errno(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_err(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vmsg_errno(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Bytes from the network never reach a log line raw: control characters,
+ * newlines, backslashes and non-ASCII bytes come out as C-style or octal
+ * escapes, and at most LOG_VIS_MAX input bytes are shown.
+ */
+char *
+log_vis(char *dst, size_t dstlen, const void *src, size_t len)
+{
+	const unsigned char *p = src;
+	size_t	 i, used = 0;
+	char	 one[5];
+	bool	 cut = false;
+
+	if (dstlen == 0)
+		return dst;
+	if (len > LOG_VIS_MAX) {
+		len = LOG_VIS_MAX;
+		cut = true;
+	}
+	for (i = 0; i < len; i++) {
+		size_t n;
+
+		vis(one, p[i], VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_OCTAL,
+		    i + 1 < len ? p[i + 1] : '\0');
+		n = strlen(one);
+		if (used + n + 4 > dstlen) {
+			cut = true;
+			break;
+		}
+		memcpy(dst + used, one, n);
+		used += n;
+	}
+	dst[used] = '\0';
+	if (cut && used + 4 <= dstlen)
+		strlcat(dst, "...", dstlen);
+	return dst;
+}
+
+int
+log_facility_from_name(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NELEM(facilities); i++)
+		if (strcasecmp(name, facilities[i].name) == 0)
+			return facilities[i].value;
+	return -1;
+}
+
+int
+log_level_from_name(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NELEM(levels); i++)
+		if (strcasecmp(name, levels[i].name) == 0)
+			return levels[i].value;
+	return -1;
+}

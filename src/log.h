@@ -1,0 +1,43 @@
+/* The logging vocabulary: syslog, a copy to stderr with -e, and strvis of network bytes. */
+#ifndef HELLOD_LOG_H
+#define HELLOD_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <syslog.h>
+
+/* Open the log: ident "hellod", facility, level (LOG_DEBUG..LOG_ERR), copy to stderr or not. */
+void	log_init(int facility, int level, bool to_stderr);
+/* Change facility and level (after a config load or reload). */
+void	log_setup(int facility, int level);
+/* In a forked child: reopen syslog lazily after its descriptor was closed. */
+void	log_reopen(void);
+
+void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* log_warn and log_err append ": strerror(errno)"; the x forms do not. */
+void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void	log_vmsg(int priority, const char *fmt, va_list ap);
+
+/* True when a message at priority would be written. */
+bool	log_enabled(int priority);
+
+/*
+ * Make len bytes from the network safe for a log line: strvis-encoded
+ * (VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_OCTAL), cut to fit dstlen with "..."
+ * appended when cut, always NUL-terminated.  Returns dst.
+ */
+#define LOG_VIS_MAX	128
+char	*log_vis(char *dst, size_t dstlen, const void *src, size_t len);
+
+/* Map names to syslog values; return -1 for an unknown name. */
+int	log_facility_from_name(const char *name);
+int	log_level_from_name(const char *name);
+
+#endif

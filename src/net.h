@@ -1,0 +1,23 @@
+/* Sockets: create, bind and listen; they return -1 and an error text, and never log. */
+#ifndef HELLOD_NET_H
+#define HELLOD_NET_H
+
+#include <sys/socket.h>
+#include <stddef.h>
+
+#define NET_ERRLEN	256
+
+/*
+ * A non-blocking, close-on-exec socket of protocol proto (PROTO_TCP or
+ * PROTO_UDP) bound to sa, listening for TCP, with SO_REUSEADDR, IPv6 only
+ * for IPv6 addresses, and for UDP the options that tell on which address a
+ * datagram arrived.  Returns the descriptor, or -1 with err filled and
+ * errno kept.
+ */
+int	net_listen(int proto, const struct sockaddr *sa, socklen_t salen,
+	    char *err, size_t errlen);
+
+/* Set or clear O_NONBLOCK; returns 0 or -1. */
+int	net_set_nonblock(int fd, int on);
+
+#endif

@@ -1,0 +1,615 @@
+/* The parent: one epoll loop over listeners and signals, accept and fork, UDP inline, reload. */
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libutil.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "children.h"
+#include "config.h"
+#include "control.h"
+#include "listener.h"
+#include "log.h"
+#include "server.h"
+#include "udp.h"
+
+#define DEFAULT_PIDFILE	"/run/hellod.pid"
+/* Connections accepted per wake-up of one listener, so one cannot starve the rest. */
+#define ACCEPT_BATCH	32
+#define EVENT_BATCH	64
+/* After EMFILE/ENFILE, stop accepting for this long instead of spinning. */
+#define ACCEPT_BACKOFF_MS 100
+
+struct server {
+	struct config	*conf;
+	const struct server_opts *opts;
+	struct listener_set ls;
+	struct control	 ctl;
+	int		 epfd;
+	struct {
+		enum source_kind kind;
+		int	 fd;
+	}		 sig;
+	struct pidfh	*pfh;
+	bool		 paused;	/* TCP listeners out of epoll: max_children or EMFILE */
+	uint64_t	 backoff_until;	/* monotonic ms; 0: none */
+	bool		 want_reload, want_stop, want_status, want_reap;
+	int		 stop_signal;
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+poll_add(struct server *s, int fd, void *ptr)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ptr };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void
+listener_poll(struct server *s, struct listener *l, bool on)
+{
+	if (l->polled == on)
+		return;
+	if (on ? poll_add(s, l->fd, l) == -1 :
+	    epoll_ctl(s->epfd, EPOLL_CTL_DEL, l->fd, NULL) == -1) {
+		log_warn("%s: epoll_ctl", l->svc->name);
+		return;
+	}
+	l->polled = on;
+}
+
+/*
+ * At max_children the TCP listeners leave the poll set: new connections
+ * wait in the kernel's listen backlog, and are accepted when a child exits.
+ */
+static void
+tcp_pause(struct server *s, bool pause)
+{
+	size_t	 i;
+
+	if (s->paused == pause)
+		return;
+	s->paused = pause;
+	for (i = 0; i < s->ls.n; i++)
+		if (s->ls.v[i]->proto == PROTO_TCP)
+			listener_poll(s, s->ls.v[i], !pause);
+}
+
+static bool
+tcp_full(const struct server *s)
+{
+	return children_count() >= s->conf->global.max_children;
+}
+
+/* Resume accepting when a child has gone and no back-off is running. */
+static void
+tcp_maybe_resume(struct server *s)
+{
+	if (!s->paused || tcp_full(s))
+		return;
+	if (s->backoff_until != 0 && now_ms() < s->backoff_until)
+		return;
+	s->backoff_until = 0;
+	tcp_pause(s, false);
+}
+
+static void
+tcp_accept_failed(struct server *s, struct listener *l)
+{
+	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+	    errno == ENOMEM) {
+		log_warn("%s: accept (pausing %d ms)", l->svc->name,
+		    ACCEPT_BACKOFF_MS);
+		s->backoff_until = now_ms() + ACCEPT_BACKOFF_MS;
+		tcp_pause(s, true);
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != ECONNABORTED && errno != EINTR && errno != EPROTO)
+		log_warn("%s: accept", l->svc->name);
+}
+
+/*
+ * The hot path: accept, fork, close.  Everything per connection that can
+ * wait (peer formatting, process title, logging) happens in the child.
+ */
+static void
+tcp_accept(struct server *s, struct listener *l)
+{
+	struct service	*svc = l->svc;
+	pid_t		 pid;
+	int		 fd, i;
+
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		if (tcp_full(s)) {
+			tcp_pause(s, true);
+			return;
+		}
+		if ((fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+			tcp_accept_failed(s, l);
+			return;
+		}
+		if ((pid = fork()) == 0)
+			child_run(svc, fd);
+		close(fd);
+		if (pid == -1) {
+			svc->cnt->refused++;
+			svc->cnt->refused_fork++;
+			log_warn("%s: fork", svc->name);
+			return;
+		}
+		children_add(pid, svc->cnt);
+		svc->cnt->accepted++;
+	}
+}
+
+/* Signals are events: read them all, note what to do after this batch. */
+static void
+signal_read(struct server *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->sig.fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			s->want_reload = true;
+			break;
+		case SIGINT:
+		case SIGTERM:
+			s->want_stop = true;
+			s->stop_signal = (int)si.ssi_signo;
+			break;
+		case SIGUSR1:
+			s->want_status = true;
+			break;
+		case SIGCHLD:
+			s->want_reap = true;
+			break;
+		}
+	}
+}
+
+static int
+signal_setup(struct server *s)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	s->sig.kind = SRC_SIGNAL;
+	s->sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return s->sig.fd == -1 ? -1 : 0;
+}
+
+static void
+status_log(const struct server *s)
+{
+	size_t	 i;
+
+	log_info("status: %u children, %zu listeners", children_count(),
+	    s->ls.n);
+	for (i = 0; i < s->conf->nservices; i++) {
+		const struct service *svc = &s->conf->services[i];
+		const struct svc_counters *c = svc->cnt;
+
+		if (!svc->enabled || c == NULL)
+			continue;
+		log_info("%s: status active=%u accepted=%llu datagrams=%llu "
+		    "refused=%llu", svc->name, c->active,
+		    (unsigned long long)c->accepted,
+		    (unsigned long long)c->datagrams,
+		    (unsigned long long)c->refused);
+	}
+}
+
+/* Give every enabled service of conf its counters, carried over from old by name. */
+static int
+counters_attach(struct config *conf, const struct config *old)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->nservices; i++) {
+		struct service *svc = &conf->services[i];
+		struct service *prev = old ? config_find(old, svc->name) : NULL;
+
+		if (prev != NULL && prev->cnt != NULL) {
+			svc->cnt = prev->cnt;
+			svc->cnt->refs++;
+		} else if ((svc->cnt = counters_new(svc->name)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+config_release(struct config *conf)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->nservices; i++) {
+		counters_unref(conf->services[i].cnt);
+		conf->services[i].cnt = NULL;
+	}
+	config_free(conf);
+}
+
+static void
+reload_error(void *arg, const char *msg)
+{
+	(void)arg;
+	log_errx("%s", msg);
+}
+
+static void
+control_update(struct server *s)
+{
+	const char *want = s->conf->global.control;
+
+	if (s->ctl.fd != -1 && want != NULL && s->ctl.path != NULL &&
+	    strcmp(want, s->ctl.path) == 0)
+		return;
+	if (s->ctl.fd != -1) {
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->ctl.fd, NULL);
+		control_close(&s->ctl);
+	}
+	if (want != NULL && control_open(&s->ctl, want) == 0 &&
+	    poll_add(s, s->ctl.fd, &s->ctl) == -1)
+		control_close(&s->ctl);
+}
+
+/* Swap in a loaded config whose listeners are built: the point of no return. */
+static void
+reload_commit(struct server *s, struct config *conf, struct listener_set *ls)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->ls.n; i++) {
+		struct listener *l = s->ls.v[i];
+
+		if (l != NULL && l->polled)
+			epoll_ctl(s->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+	}
+	listener_close_all(&s->ls);
+	listener_set_free(&s->ls);
+	s->ls = *ls;
+	config_release(s->conf);
+	s->conf = conf;
+	if (children_resize(conf->global.max_children) == -1)
+		log_warnx("cannot grow the child table");
+	log_setup(conf->global.facility,
+	    s->opts->debug ? LOG_DEBUG : conf->global.log_level);
+	/* New sockets join the poll set; TCP ones wait while accepting is paused. */
+	for (i = 0; i < s->ls.n; i++)
+		listener_poll(s, s->ls.v[i],
+		    s->ls.v[i]->proto == PROTO_UDP || !s->paused);
+	control_update(s);
+}
+
+/*
+ * SIGHUP: parse the file and bind every new socket first; only when all
+ * of it worked does anything change.  Otherwise the old config serves on.
+ */
+static void
+reload(struct server *s)
+{
+	struct config	*conf;
+	struct listener_set ls;
+	unsigned	 nerr = 0;
+
+	log_info("reloading configuration from %s", s->opts->config_path);
+	conf = config_load(s->opts->config_path, reload_error, NULL, &nerr);
+	if (conf == NULL) {
+		log_errx("reload failed (%u errors): keeping the old "
+		    "configuration", nerr);
+		return;
+	}
+	if (counters_attach(conf, s->conf) == -1 ||
+	    listener_build(conf, &s->ls, &ls) == -1) {
+		log_errx("reload failed (cannot open sockets): keeping the "
+		    "old configuration");
+		config_release(conf);
+		return;
+	}
+	reload_commit(s, conf, &ls);
+	log_info("configuration reloaded: %zu services", conf->nservices);
+}
+
+/* Wait for the children, at most shutdown_grace, then kill what is left. */
+static void
+stop_children(struct server *s)
+{
+	uint64_t deadline = now_ms() + s->conf->global.shutdown_grace_ms;
+	struct epoll_event ev;
+
+	children_signal(SIGTERM);
+	children_reap();
+	while (children_count() > 0) {
+		uint64_t now = now_ms();
+
+		if (now >= deadline) {
+			log_warnx("%u children left after shutdown_grace: "
+			    "killing them", children_count());
+			children_signal(SIGKILL);
+			deadline = now + 5000;	/* SIGKILL cannot be ignored */
+		}
+		if (epoll_wait(s->epfd, &ev, 1, (int)(deadline - now)) > 0)
+			signal_read(s);
+		children_reap();
+	}
+}
+
+static void
+stop(struct server *s)
+{
+	size_t	 i;
+
+	log_info("stopping on %s", s->stop_signal == SIGINT ? "SIGINT" :
+	    "SIGTERM");
+	for (i = 0; i < s->ls.n; i++)
+		listener_poll(s, s->ls.v[i], false);
+	listener_close_all(&s->ls);
+	listener_set_free(&s->ls);
+	control_close(&s->ctl);
+	stop_children(s);
+	if (s->pfh != NULL)
+		pidfile_remove(s->pfh);
+	log_info("stopped");
+}
+
+static int
+next_timeout(const struct server *s)
+{
+	uint64_t now;
+
+	if (s->backoff_until == 0)
+		return -1;
+	now = now_ms();
+	return now >= s->backoff_until ? 0 : (int)(s->backoff_until - now);
+}
+
+static void
+dispatch(struct server *s, struct epoll_event *ev)
+{
+	enum source_kind *kind = ev->data.ptr;
+
+	switch (*kind) {
+	case SRC_SIGNAL:
+		signal_read(s);
+		break;
+	case SRC_CONTROL:
+		control_serve(&s->ctl, s->conf, children_count());
+		break;
+	case SRC_TCP:
+		tcp_accept(s, (struct listener *)kind);
+		break;
+	case SRC_UDP:
+		udp_serve((struct listener *)kind);
+		break;
+	}
+}
+
+static void
+loop(struct server *s)
+{
+	struct epoll_event evs[EVENT_BATCH];
+	int	 i, n;
+
+	while (!s->want_stop) {
+		n = epoll_wait(s->epfd, evs, EVENT_BATCH, next_timeout(s));
+		if (n == -1 && errno != EINTR) {
+			log_err("epoll_wait");
+			break;
+		}
+		for (i = 0; i < n; i++)
+			dispatch(s, &evs[i]);
+		/* Acted on after the batch: a reload frees listeners evs may name. */
+		if (s->want_reap) {
+			s->want_reap = false;
+			children_reap();
+		}
+		tcp_maybe_resume(s);
+		if (s->want_status) {
+			s->want_status = false;
+			status_log(s);
+		}
+		if (s->want_reload && !s->want_stop) {
+			s->want_reload = false;
+			reload(s);
+		}
+	}
+}
+
+/* The classic detach: fork, setsid, fork, chdir /, umask 022, stdio to /dev/null. */
+static int
+detach(void)
+{
+	pid_t	 pid;
+	int	 fd;
+
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid != 0)
+		_exit(0);
+	if (setsid() == -1)
+		return -1;
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid != 0)
+		_exit(0);
+	if (chdir("/") == -1)
+		return -1;
+	umask(022);
+	if ((fd = open("/dev/null", O_RDWR)) == -1)
+		return -1;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return 0;
+}
+
+/* [global] user and group: drop to them after binding, when started as root. */
+static int
+drop_privileges(const struct global *g)
+{
+	struct passwd	*pw = NULL;
+	struct group	*gr;
+	gid_t		 gid;
+
+	if (g->user == NULL && g->group == NULL)
+		return 0;
+	if (geteuid() != 0) {
+		log_notice("not started as root: keeping user and group");
+		return 0;
+	}
+	if (g->user != NULL && (pw = getpwnam(g->user)) == NULL) {
+		log_errx("unknown user %s", g->user);
+		return -1;
+	}
+	gid = pw != NULL ? pw->pw_gid : getgid();
+	if (g->group != NULL) {
+		if ((gr = getgrnam(g->group)) == NULL) {
+			log_errx("unknown group %s", g->group);
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	if ((pw != NULL ? initgroups(pw->pw_name, gid) : setgroups(1, &gid)) == -1 ||
+	    setresgid(gid, gid, gid) == -1 ||
+	    (pw != NULL && setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)) {
+		log_err("cannot drop privileges");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pidfile_setup(struct server *s)
+{
+	const char *path = s->opts->pidfile;
+	pid_t	 other = 0;
+
+	if (path == NULL)
+		path = s->conf->global.pidfile;
+	if (path == NULL && !s->opts->foreground)
+		path = DEFAULT_PIDFILE;
+	if (path == NULL)
+		return 0;
+	s->pfh = pidfile_open(path, 0644, &other);
+	if (s->pfh == NULL) {
+		if (errno == EEXIST)
+			log_errx("pidfile %s: hellod already running, pid %ld",
+			    path, (long)other);
+		else
+			log_err("pidfile %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+start(struct server *s)
+{
+	size_t	 i;
+
+	if (pidfile_setup(s) == -1)
+		return EX_CANTCREAT;
+	if (counters_attach(s->conf, NULL) == -1 ||
+	    listener_build(s->conf, NULL, &s->ls) == -1)
+		return EX_OSERR;
+	s->ctl.fd = -1;
+	if (s->conf->global.control != NULL)
+		control_open(&s->ctl, s->conf->global.control);
+	if (!s->opts->foreground && detach() == -1) {
+		log_err("detach");
+		return EX_OSERR;
+	}
+	if (s->pfh != NULL && pidfile_write(s->pfh) == -1)
+		log_warn("pidfile write");
+	if (drop_privileges(&s->conf->global) == -1)
+		return EX_OSERR;
+	if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    signal_setup(s) == -1 || poll_add(s, s->sig.fd, &s->sig) == -1 ||
+	    children_init(s->conf->global.max_children) == -1) {
+		log_err("event loop set-up");
+		return EX_OSERR;
+	}
+	if (s->ctl.fd != -1 && poll_add(s, s->ctl.fd, &s->ctl) == -1)
+		control_close(&s->ctl);
+	for (i = 0; i < s->ls.n; i++)
+		listener_poll(s, s->ls.v[i], true);
+	return EX_OK;
+}
+
+static void
+log_listeners(const struct server *s)
+{
+	char	 where[ADDR_STRLEN];
+	size_t	 i;
+
+	for (i = 0; i < s->ls.n; i++) {
+		const struct listener *l = s->ls.v[i];
+
+		log_info("%s: listening on %s %s", l->svc->name,
+		    l->proto == PROTO_TCP ? "tcp" : "udp",
+		    addr_format((const struct sockaddr *)&l->addr.ss, where,
+		    sizeof(where)));
+	}
+}
+
+int
+server_run(struct config *conf, const struct server_opts *opts)
+{
+	struct server	 s;
+	int		 rc;
+
+	memset(&s, 0, sizeof(s));
+	s.conf = conf;
+	s.opts = opts;
+	s.epfd = -1;
+	s.sig.fd = -1;
+	if ((rc = start(&s)) != EX_OK) {
+		if (s.pfh != NULL)
+			pidfile_remove(s.pfh);
+		listener_close_all(&s.ls);
+		listener_set_free(&s.ls);
+		config_release(s.conf);
+		return rc;
+	}
+	log_listeners(&s);
+	log_info("hellod %s started: %zu services", PACKAGE_VERSION,
+	    conf->nservices);
+	setproctitle("%zu services", conf->nservices);
+	loop(&s);
+	stop(&s);
+	config_release(s.conf);
+	children_free();
+	close(s.sig.fd);
+	close(s.epfd);
+	return EX_OK;
+}

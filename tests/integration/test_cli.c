@@ -1,0 +1,294 @@
+/* Integration: the daemon's command line, -t, exit codes, the pidfile, a busy port. */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define ARGS(...)	((const char *const[]){ __VA_ARGS__, NULL })
+
+static const char *const good_conf =
+    "[global]\n"
+    "max_children = 10\n"
+    "[hello]\n"
+    "protocol = tcp udp\n"
+    "port = @P0@\n"
+    "bind = 127.0.0.1\n"
+    "handler = hello\n"
+    "[echo]\n"
+    "protocol = tcp\n"
+    "port = @P1@\n"
+    "bind = 127.0.0.1\n"
+    "handler = echo\n";
+
+/* True when text holds a usage message ("usage:", "Usage:"). */
+static bool
+has_usage(const char *text)
+{
+	return strstr(text, "usage") != NULL || strstr(text, "Usage") != NULL ||
+	    strstr(text, "USAGE") != NULL;
+}
+
+static void
+test_version(void **state)
+{
+	char *out, *err;
+	const char *v;
+
+	(void)state;
+	assert_int_equal(harness_run(&out, &err, ARGS("-V")), 0);
+	assert_memory_equal(out, "hellod ", 7);
+	v = out + 7;
+	assert_true(isdigit((unsigned char)*v));
+	/* One line: "hellod VERSION\n". */
+	assert_non_null(strchr(v, '\n'));
+	assert_string_equal(strchr(v, '\n'), "\n");
+	free(out);
+	free(err);
+	assert_int_equal(harness_run(&out, &err, ARGS("--version")), 0);
+	assert_memory_equal(out, "hellod ", 7);
+	free(out);
+	free(err);
+}
+
+static void
+test_help(void **state)
+{
+	char *out, *err;
+
+	(void)state;
+	assert_int_equal(harness_run(&out, &err, ARGS("-h")), 0);
+	assert_true(has_usage(out));
+	assert_non_null(strstr(out, "-c"));
+	free(out);
+	free(err);
+	assert_int_equal(harness_run(&out, &err, ARGS("--help")), 0);
+	assert_true(has_usage(out));
+	free(out);
+	free(err);
+}
+
+static void
+test_bad_option(void **state)
+{
+	char *out, *err;
+
+	(void)state;
+	assert_int_equal(harness_run(&out, &err, ARGS("-Z")), 64);
+	assert_true(has_usage(err));
+	free(out);
+	free(err);
+	assert_int_equal(harness_run(&out, &err, ARGS("--no-such-option")), 64);
+	free(out);
+	free(err);
+}
+
+static void
+test_missing_argument(void **state)
+{
+	char *out, *err;
+
+	(void)state;
+	assert_int_equal(harness_run(&out, &err, ARGS("-c")), 64);
+	assert_true(strlen(err) > 0);
+	free(out);
+	free(err);
+	assert_int_equal(harness_run(&out, &err, ARGS("-f", "-p")), 64);
+	free(out);
+	free(err);
+}
+
+static void
+test_check_good(void **state)
+{
+	const char *path = harness_path("good.ini");
+	char *out, *err, want[4200], *p;
+	bool hello = false, echo = false;
+
+	(void)state;
+	harness_write_file(path,
+	    "[hello]\nprotocol = tcp udp\nport = 40001\nbind = 127.0.0.1 ::1\n"
+	    "handler = hello\ngreeting = Welcome!\nidle_timeout = 60s\n"
+	    "[echo]\nprotocol = tcp udp\nport = 40002\nbind = 127.0.0.1\n"
+	    "handler = echo\n");
+	assert_int_equal(harness_run(&out, &err, ARGS("-t", "-c", path)), 0);
+	snprintf(want, sizeof(want), "configuration OK: %s\n", path);
+	assert_memory_equal(out, want, strlen(want));
+	/* Then one line per service, naming it. */
+	for (p = out + strlen(want); *p != '\0'; p = strchr(p, '\n') + 1) {
+		char *nl = strchr(p, '\n');
+
+		assert_non_null(nl);
+		*nl = '\0';
+		if (strstr(p, "hello") != NULL)
+			hello = true;
+		if (strstr(p, "echo") != NULL)
+			echo = true;
+		*nl = '\n';
+	}
+	assert_true(hello);
+	assert_true(echo);
+	free(out);
+	free(err);
+}
+
+/* The line numbers of the "PATH:N:" lines in text, in order. */
+static size_t
+error_lines(const char *text, const char *path, int *lines, size_t max)
+{
+	size_t n = 0, plen = strlen(path);
+	const char *p;
+
+	for (p = text; p != NULL && *p != '\0'; ) {
+		if (strncmp(p, path, plen) == 0 && p[plen] == ':' &&
+		    isdigit((unsigned char)p[plen + 1])) {
+			if (n < max)
+				lines[n] = atoi(p + plen + 1);
+			n++;
+		}
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	return n;
+}
+
+static void
+test_check_three_errors(void **state)
+{
+	const char *path = harness_path("bad.ini");
+	char *out, *err;
+	int lines[8];
+	size_t n;
+
+	(void)state;
+	harness_write_file(path,
+	    "[global]\n"			/* 1 */
+	    "max_children = 10\n"		/* 2 */
+	    "[hello]\n"				/* 3 */
+	    "protocol = tcp\n"			/* 4 */
+	    "port = 99999\n"			/* 5: bad port */
+	    "handler = hello\n"			/* 6 */
+	    "colour = blue\n"			/* 7: unknown key */
+	    "[echo]\n"				/* 8: no handler */
+	    "protocol = tcp\n"			/* 9 */
+	    "port = 40003\n");			/* 10 */
+	assert_int_equal(harness_run(&out, &err, ARGS("-t", "-c", path)), 78);
+	n = error_lines(err, path, lines, 8);
+	if (n != 3)
+		fail_msg("want 3 errors, got %zu:\n%s", n, err);
+	assert_int_equal(lines[0], 5);
+	assert_int_equal(lines[1], 7);
+	/* A missing key is the section's fault: its header, or its last line. */
+	assert_true(lines[2] == 8 || lines[2] == 10);
+	assert_non_null(strstr(err, "port"));
+	assert_non_null(strstr(err, "colour"));
+	assert_non_null(strstr(err, "handler"));
+	free(out);
+	free(err);
+}
+
+static void
+test_missing_config(void **state)
+{
+	const char *path = harness_path("no-such.ini");
+	char *out, *err;
+
+	(void)state;
+	assert_int_equal(harness_run(&out, &err, ARGS("-t", "-c", path)), 78);
+	assert_non_null(strstr(err, path));
+	free(out);
+	free(err);
+	assert_int_equal(harness_run(&out, &err, ARGS("-f", "-c", path)), 78);
+	assert_non_null(strstr(err, path));
+	free(out);
+	free(err);
+}
+
+static void
+test_pidfile(void **state)
+{
+	const char *pidfile = harness_path("hellod.pid");
+	struct daemon d1, d2;
+	char *text;
+
+	(void)state;
+	assert_int_equal(daemon_start_with(&d1, good_conf, HD_PROBE_TCP,
+	    ARGS("-p", pidfile)), 0);
+	text = harness_read_file(pidfile);
+	assert_int_equal(atoi(text), d1.pid);
+	free(text);
+	/* A second instance with other ports but the same pidfile refuses. */
+	assert_int_equal(daemon_start_with(&d2, good_conf, HD_PROBE_TCP,
+	    ARGS("-p", pidfile)), 73);
+	assert_true(proc_alive(d1.pid));
+	text = harness_read_file(pidfile);
+	assert_int_equal(atoi(text), d1.pid);
+	free(text);
+	assert_int_equal(daemon_stop(&d1, SIGTERM), 0);
+	assert_int_equal(access(pidfile, F_OK), -1);
+}
+
+static void
+test_port_in_use(void **state)
+{
+	struct sockaddr_in sin;
+	struct daemon d;
+	uint16_t port = harness_free_port();
+	char conf[512], want[64], *log;
+	int fd, one = 1;
+
+	(void)state;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 5), 0);
+
+	snprintf(conf, sizeof(conf),
+	    "[busy]\nprotocol = tcp\nport = %u\nbind = 127.0.0.1\n"
+	    "handler = hello\n", port);
+	assert_int_equal(daemon_start_with(&d, conf, HD_PROBE_LOG, NULL), 71);
+	close(fd);
+	log = harness_read_file(d.log);
+	snprintf(want, sizeof(want), "127.0.0.1:%u", port);
+	assert_non_null(strstr(log, "busy"));
+	assert_non_null(strstr(log, want));
+	free(log);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_version),
+		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_bad_option),
+		cmocka_unit_test(test_missing_argument),
+		cmocka_unit_test(test_check_good),
+		cmocka_unit_test(test_check_three_errors),
+		cmocka_unit_test(test_missing_config),
+		cmocka_unit_test_teardown(test_pidfile, harness_teardown),
+		cmocka_unit_test_teardown(test_port_in_use, harness_teardown),
+	};
+
+	harness_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

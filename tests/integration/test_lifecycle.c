@@ -1,0 +1,279 @@
+/* Integration: stopping with children alive, reaping under abuse, max_children, SIGUSR1 status. */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define T_MS		5000
+#define FLOOD		500
+#define FLOOD_BATCH	50
+
+static const char *const conf_hello =
+    "[global]\n"
+    "shutdown_grace = 3s\n"
+    "[hello]\n"
+    "protocol = tcp\n"
+    "port = @P0@\n"
+    "bind = 127.0.0.1\n"
+    "handler = hello\n";
+
+static const char *const conf_two =
+    "[global]\n"
+    "max_children = 2\n"
+    "[hello]\n"
+    "protocol = tcp\n"
+    "port = @P0@\n"
+    "bind = 127.0.0.1\n"
+    "handler = hello\n";
+
+static const char *const conf_status =
+    "[hello]\n"
+    "protocol = tcp\n"
+    "port = @P0@\n"
+    "bind = 127.0.0.1\n"
+    "handler = hello\n"
+    "[echo]\n"
+    "protocol = tcp udp\n"
+    "port = @P1@\n"
+    "bind = 127.0.0.1\n"
+    "handler = echo\n";
+
+static int
+greeted(uint16_t port)
+{
+	char line[256];
+	int fd = tcp_connect("127.0.0.1", port, T_MS);
+
+	assert_true(fd >= 0);
+	assert_true(read_line(fd, line, sizeof(line), T_MS) > 0);
+	assert_string_equal(line, "Welcome!\r\n");
+	return fd;
+}
+
+/* Poll until pid is gone (or a zombie someone else must reap). */
+static bool
+wait_gone(pid_t pid, int timeout_ms)
+{
+	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+
+	while (proc_alive(pid)) {
+		if (now_ms() >= end)
+			return false;
+		usleep(20000);
+	}
+	return true;
+}
+
+static void
+stop_with_children(int sig)
+{
+	struct daemon d;
+	pid_t kids[8];
+	int fds[3];
+	size_t i, n;
+
+	assert_int_equal(daemon_start(&d, conf_hello), 0);
+	for (i = 0; i < 3; i++)
+		fds[i] = greeted(d.port[0]);
+	assert_true(proc_wait_children(d.pid, 3, T_MS));
+	n = proc_children(d.pid, kids, 8);
+	assert_int_equal(n, 3);
+	assert_int_equal(daemon_stop(&d, sig), 0);
+	for (i = 0; i < n; i++)
+		if (!wait_gone(kids[i], 2000))
+			fail_msg("child %d outlived the daemon", (int)kids[i]);
+	/* Each client sees its connection end. */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(wait_eof(fds[i], T_MS), 1);
+		close(fds[i]);
+	}
+}
+
+static void
+test_sigterm(void **state)
+{
+	(void)state;
+	stop_with_children(SIGTERM);
+}
+
+static void
+test_sigint(void **state)
+{
+	(void)state;
+	stop_with_children(SIGINT);
+}
+
+/*
+ * Poll until pid has had no child at all, zombie or not, for hold_ms in a
+ * row.  One look is not enough: connections still queued in the listen
+ * backlog may be accepted right after the count first reaches zero.
+ */
+static bool
+wait_quiet(pid_t pid, int hold_ms, int timeout_ms)
+{
+	uint64_t end = now_ms() + (uint64_t)timeout_ms, quiet = 0;
+
+	while (now_ms() < end) {
+		if (proc_children(pid, NULL, 0) != 0)
+			quiet = 0;
+		else if (quiet == 0)
+			quiet = now_ms();
+		else if (now_ms() - quiet >= (uint64_t)hold_ms)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* Close fd with a reset instead of a FIN. */
+static void
+reset_close(int fd)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+}
+
+static void
+test_reset_flood(void **state)
+{
+	struct daemon d;
+	int fds[FLOOD_BATCH];
+	size_t i, b, opened = 0;
+	char want[64];
+	int fd;
+
+	(void)state;
+	assert_int_equal(daemon_start(&d, conf_hello), 0);
+	for (b = 0; b < FLOOD / FLOOD_BATCH; b++) {
+		for (i = 0; i < FLOOD_BATCH; i++) {
+			fds[i] = tcp_connect("127.0.0.1", d.port[0], T_MS);
+			if (fds[i] >= 0)
+				opened++;
+		}
+		for (i = 0; i < FLOOD_BATCH; i++)
+			if (fds[i] >= 0)
+				reset_close(fds[i]);
+	}
+	assert_int_equal(opened, FLOOD);
+	if (!wait_quiet(d.pid, 500, 20000))
+		fail_msg("%zu children (%u zombies) still there after the flood",
+		    proc_children(d.pid, NULL, 0), proc_zombies(d.pid));
+	assert_true(proc_alive(d.pid));
+
+	/* The daemon still answers, and its own count is back to zero. */
+	fd = greeted(d.port[0]);
+	close(fd);
+	assert_true(proc_wait_children(d.pid, 0, T_MS));
+	daemon_signal(&d, SIGUSR1);
+	snprintf(want, sizeof(want), "hello: status active=0 ");
+	assert_true(log_wait(&d, want, T_MS));
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+static void
+test_max_children(void **state)
+{
+	struct daemon d;
+	char line[256];
+	int a, b, c;
+
+	(void)state;
+	assert_int_equal(daemon_start(&d, conf_two), 0);
+	a = greeted(d.port[0]);
+	b = greeted(d.port[0]);
+	/* The third connection waits in the backlog: no greeting, no close. */
+	c = tcp_connect("127.0.0.1", d.port[0], T_MS);
+	assert_true(c >= 0);
+	assert_int_equal(wait_eof(c, 1000), 0);
+	assert_int_equal(proc_children(d.pid, NULL, 0), 2);
+	/* When one of the two leaves, the third is served. */
+	close(a);
+	assert_true(read_line(c, line, sizeof(line), T_MS) > 0);
+	assert_string_equal(line, "Welcome!\r\n");
+	assert_int_equal(send_str(c, "Tracy\n"), 0);
+	assert_true(read_line(c, line, sizeof(line), T_MS) > 0);
+	assert_string_equal(line, "Hello, Tracy!\r\n");
+	close(b);
+	close(c);
+	assert_false(log_contains(&d, "refused"));
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+/* Find "NAME: status " in the log and parse its counters; false when absent. */
+static bool
+status_of(struct daemon *d, const char *name, unsigned *active,
+    unsigned *accepted, unsigned *datagrams, unsigned *refused)
+{
+	char *log = harness_read_file(d->log), key[64], *p;
+	bool ok = false;
+
+	snprintf(key, sizeof(key), "%s: status ", name);
+	if ((p = strstr(log, key)) != NULL)
+		ok = sscanf(p + strlen(key),
+		    "active=%u accepted=%u datagrams=%u refused=%u",
+		    active, accepted, datagrams, refused) == 4;
+	free(log);
+	return ok;
+}
+
+static void
+test_sigusr1_status(void **state)
+{
+	struct daemon d;
+	unsigned active, accepted, datagrams, refused;
+	char buf[16];
+	int fd;
+
+	(void)state;
+	assert_int_equal(daemon_start(&d, conf_status), 0);
+	assert_int_equal(udp_ask("127.0.0.1", d.port[1], "x", 1, buf,
+	    sizeof(buf), T_MS), 1);
+	fd = greeted(d.port[0]);
+	assert_true(proc_wait_children(d.pid, 1, T_MS));
+	daemon_signal(&d, SIGUSR1);
+	assert_true(log_wait(&d, "hello: status ", T_MS));
+	assert_true(log_wait(&d, "echo: status ", T_MS));
+
+	assert_true(status_of(&d, "hello", &active, &accepted, &datagrams,
+	    &refused));
+	assert_int_equal(active, 1);
+	assert_true(accepted >= 1);
+	assert_int_equal(datagrams, 0);
+	assert_int_equal(refused, 0);
+	assert_true(status_of(&d, "echo", &active, &accepted, &datagrams,
+	    &refused));
+	assert_int_equal(active, 0);
+	assert_int_equal(datagrams, 1);
+	assert_int_equal(refused, 0);
+	close(fd);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_sigterm, harness_teardown),
+		cmocka_unit_test_teardown(test_sigint, harness_teardown),
+		cmocka_unit_test_teardown(test_reset_flood, harness_teardown),
+		cmocka_unit_test_teardown(test_max_children, harness_teardown),
+		cmocka_unit_test_teardown(test_sigusr1_status, harness_teardown),
+	};
+
+	harness_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

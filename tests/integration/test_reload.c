@@ -1,0 +1,251 @@
+/* Integration: SIGHUP reloads: add, change and remove services; a bad file keeps the old config. */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define T_MS	5000
+
+static const char *const conf_hello =
+    "[hello]\n"
+    "protocol = tcp\n"
+    "port = @P0@\n"
+    "bind = 127.0.0.1\n"
+    "handler = hello\n";
+
+static const char *const conf_hello_echo =
+    "[hello]\n"
+    "protocol = tcp\n"
+    "port = @P0@\n"
+    "bind = 127.0.0.1\n"
+    "handler = hello\n"
+    "[echo]\n"
+    "protocol = tcp udp\n"
+    "port = @P1@\n"
+    "bind = 127.0.0.1\n"
+    "handler = echo\n";
+
+static const char *const conf_bonjour =
+    "[hello]\n"
+    "protocol = tcp\n"
+    "port = @P0@\n"
+    "bind = 127.0.0.1\n"
+    "handler = hello\n"
+    "greeting = Bonjour!\n";
+
+/* Line 7 holds an unknown key and line 9 a bad port. */
+static const char *const conf_broken =
+    "[hello]\n"				/* 1 */
+    "protocol = tcp\n"			/* 2 */
+    "port = @P0@\n"			/* 3 */
+    "bind = 127.0.0.1\n"		/* 4 */
+    "handler = hello\n"			/* 5 */
+    "greeting = Broken!\n"		/* 6 */
+    "no_such_key = 1\n"			/* 7 */
+    "[echo]\n"				/* 8 */
+    "port = 0\n"			/* 9 */
+    "protocol = tcp\n"			/* 10 */
+    "handler = echo\n";			/* 11 */
+
+static void
+greeting_is(uint16_t port, const char *want)
+{
+	char line[256];
+	int fd = tcp_connect("127.0.0.1", port, T_MS);
+
+	assert_true(fd >= 0);
+	assert_true(read_line(fd, line, sizeof(line), T_MS) > 0);
+	assert_string_equal(line, want);
+	close(fd);
+}
+
+/* Rewrite the config, SIGHUP, and wait for the n-th outcome line. */
+static void
+reload(struct daemon *d, const char *tmpl, const char *outcome, unsigned n)
+{
+	daemon_rewrite(d, tmpl);
+	daemon_signal(d, SIGHUP);
+	if (!log_wait_n(d, outcome, n, T_MS)) {
+		log_dump(d);
+		fail_msg("no \"%s\" in the log after SIGHUP", outcome);
+	}
+}
+
+/* Poll: connect to port until it is refused; true when it was. */
+static bool
+wait_refused(uint16_t port, int timeout_ms)
+{
+	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+	int fd;
+
+	while (now_ms() < end) {
+		if ((fd = tcp_connect("127.0.0.1", port, 500)) == -1 &&
+		    errno == ECONNREFUSED)
+			return true;
+		if (fd != -1)
+			close(fd);
+		usleep(20000);
+	}
+	return false;
+}
+
+/* The inode of the TCP socket listening on 127.0.0.1:port, from /proc/net/tcp. */
+static unsigned long
+listener_inode(uint16_t port)
+{
+	FILE *f = fopen("/proc/net/tcp", "r");
+	char line[512];
+	unsigned long inode = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned addr, lport, st;
+		unsigned long ino;
+
+		if (sscanf(line, " %*d: %x:%x %*x:%*x %x %*x:%*x %*x:%*x %*x %*u %*u %lu",
+		    &addr, &lport, &st, &ino) != 4)
+			continue;
+		if (lport == port && st == 0x0A && addr == htonl(INADDR_LOOPBACK)) {
+			inode = ino;
+			break;
+		}
+	}
+	fclose(f);
+	return inode;
+}
+
+static void
+test_add_service(void **state)
+{
+	struct daemon d;
+	char buf[64];
+	int fd;
+
+	(void)state;
+	assert_int_equal(daemon_start(&d, conf_hello), 0);
+	assert_int_equal(tcp_connect("127.0.0.1", d.port[1], 500), -1);
+	reload(&d, conf_hello_echo, "configuration reloaded", 1);
+	assert_true(log_contains(&d, "reloading configuration from "));
+	assert_true(log_contains(&d, d.conf));
+	fd = tcp_connect("127.0.0.1", d.port[1], T_MS);
+	assert_true(fd >= 0);
+	assert_int_equal(send_str(fd, "ping\r\n"), 0);
+	assert_int_equal(read_n(fd, buf, 6, T_MS), 6);
+	assert_memory_equal(buf, "ping\r\n", 6);
+	close(fd);
+	assert_int_equal(udp_ask("127.0.0.1", d.port[1], "pong", 4, buf,
+	    sizeof(buf), T_MS), 4);
+	assert_memory_equal(buf, "pong", 4);
+	greeting_is(d.port[0], "Welcome!\r\n");
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+static void
+test_change_greeting(void **state)
+{
+	struct daemon d;
+	unsigned long before;
+	char line[256];
+	int old;
+
+	(void)state;
+	assert_int_equal(daemon_start(&d, conf_hello), 0);
+	old = tcp_connect("127.0.0.1", d.port[0], T_MS);
+	assert_true(old >= 0);
+	assert_true(read_line(old, line, sizeof(line), T_MS) > 0);
+	assert_string_equal(line, "Welcome!\r\n");
+	before = listener_inode(d.port[0]);
+	assert_true(before != 0);
+
+	reload(&d, conf_bonjour, "configuration reloaded", 1);
+	greeting_is(d.port[0], "Bonjour!\r\n");
+	/* The listener was kept, not closed and bound again. */
+	assert_true(listener_inode(d.port[0]) == before);
+
+	/* The connection from before the reload continues its dialogue. */
+	assert_int_equal(send_str(old, "Michael\n"), 0);
+	assert_true(read_line(old, line, sizeof(line), T_MS) > 0);
+	assert_string_equal(line, "Hello, Michael!\r\n");
+	assert_int_equal(send_str(old, "exit\n"), 0);
+	assert_int_equal(read_all(old, line, sizeof(line), T_MS), 0);
+	close(old);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+static void
+test_invalid_reload(void **state)
+{
+	struct daemon d;
+	char where[4200];
+
+	(void)state;
+	assert_int_equal(daemon_start(&d, conf_hello), 0);
+	reload(&d, conf_broken, "reload failed (", 1);
+	assert_true(log_contains(&d, "keeping the old configuration"));
+	snprintf(where, sizeof(where), "%s:7:", d.conf);
+	assert_true(log_contains(&d, where));
+	snprintf(where, sizeof(where), "%s:9:", d.conf);
+	assert_true(log_contains(&d, where));
+	assert_false(log_contains(&d, "configuration reloaded"));
+	/* The old service answers, as before. */
+	greeting_is(d.port[0], "Welcome!\r\n");
+	/* And a good file afterwards is taken. */
+	reload(&d, conf_bonjour, "configuration reloaded", 1);
+	greeting_is(d.port[0], "Bonjour!\r\n");
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+static void
+test_remove_service(void **state)
+{
+	struct daemon d;
+	uint64_t end;
+	int fd;
+
+	(void)state;
+	assert_int_equal(daemon_start(&d, conf_hello_echo), 0);
+	fd = tcp_connect("127.0.0.1", d.port[1], T_MS);
+	assert_true(fd >= 0);
+	close(fd);
+	reload(&d, conf_hello, "configuration reloaded", 1);
+	assert_true(wait_refused(d.port[1], T_MS));
+	/* Its UDP socket is closed too: the port can be bound again. */
+	end = now_ms() + T_MS;
+	while ((fd = udp_socket("127.0.0.1", d.port[1])) == -1 && now_ms() < end)
+		usleep(20000);
+	assert_true(fd >= 0);
+	close(fd);
+	greeting_is(d.port[0], "Welcome!\r\n");
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_add_service, harness_teardown),
+		cmocka_unit_test_teardown(test_change_greeting, harness_teardown),
+		cmocka_unit_test_teardown(test_invalid_reload, harness_teardown),
+		cmocka_unit_test_teardown(test_remove_service, harness_teardown),
+	};
+
+	harness_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

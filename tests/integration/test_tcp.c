@@ -1,0 +1,390 @@
+/* Integration: every handler over TCP on loopback, byte for byte, and the connection log. */
+#include <sys/types.h>
+#include <arpa/inet.h>
+
+#include <regex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define T_MS	5000
+
+/* One daemon serves every handler test: each handler on its own port. */
+static const char *const conf_all =
+    "[global]\n"
+    "shutdown_grace = 2s\n"
+    "[hello]\n"
+    "protocol = tcp\n"
+    "port = @P0@\n"
+    "bind = 127.0.0.1 ::1\n"
+    "handler = hello\n"
+    "greeting = Welcome!\n"
+    "max_line = 16\n"
+    "[banner]\n"
+    "protocol = tcp\n"
+    "port = @P1@\n"
+    "bind = 127.0.0.1\n"
+    "handler = banner\n"
+    "message = Hi there, this is a banner\n"
+    "[echo]\n"
+    "protocol = tcp\n"
+    "port = @P2@\n"
+    "bind = 127.0.0.1 ::1\n"
+    "handler = echo\n"
+    "[discard]\n"
+    "protocol = tcp\n"
+    "port = @P3@\n"
+    "bind = 127.0.0.1\n"
+    "handler = discard\n";
+
+/* The second daemon: chargen, daytime, time and qotd. */
+static const char *const conf_rfc =
+    "[chargen]\n"
+    "protocol = tcp\n"
+    "port = @P0@\n"
+    "bind = 127.0.0.1\n"
+    "handler = chargen\n"
+    "[daytime]\n"
+    "protocol = tcp\n"
+    "port = @P1@\n"
+    "bind = 127.0.0.1\n"
+    "handler = daytime\n"
+    "[time]\n"
+    "protocol = tcp\n"
+    "port = @P2@\n"
+    "bind = 127.0.0.1\n"
+    "handler = time\n"
+    "[qotd]\n"
+    "protocol = tcp\n"
+    "port = @P3@\n"
+    "bind = 127.0.0.1\n"
+    "handler = qotd\n"
+    "file = @DIR@/quotes\n";
+
+static const char *const quote1 = "The quick brown fox\njumps over the lazy dog.";
+static const char *const quote2 = "Simplicity is prerequisite for reliability.";
+
+static struct daemon d_all, d_rfc;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	harness_write_file(harness_path("quotes"), "%s\n\n%s\n", quote1, quote2);
+	if (daemon_start(&d_all, conf_all) != 0)
+		return -1;
+	if (daemon_start(&d_rfc, conf_rfc) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	int a = daemon_stop(&d_all, SIGTERM), b = daemon_stop(&d_rfc, SIGTERM);
+
+	harness_teardown(state);
+	/* An exit other than 0 also catches a sanitizer report at exit. */
+	return a == 0 && b == 0 ? 0 : -1;
+}
+
+static int
+connect_greeted(const char *host, uint16_t port)
+{
+	char line[256];
+	int fd = tcp_connect(host, port, T_MS);
+
+	assert_true(fd >= 0);
+	assert_true(read_line(fd, line, sizeof(line), T_MS) > 0);
+	assert_string_equal(line, "Welcome!\r\n");
+	return fd;
+}
+
+static void
+test_hello_dialogue(void **state)
+{
+	char line[256];
+	int fd;
+
+	(void)state;
+	fd = connect_greeted("127.0.0.1", d_all.port[0]);
+	assert_int_equal(send_str(fd, "Michael\r\n"), 0);
+	assert_true(read_line(fd, line, sizeof(line), T_MS) > 0);
+	assert_string_equal(line, "Hello, Michael!\r\n");
+	assert_int_equal(send_str(fd, "Tracy\n"), 0);
+	assert_true(read_line(fd, line, sizeof(line), T_MS) > 0);
+	assert_string_equal(line, "Hello, Tracy!\r\n");
+	/* An empty line gets no reply; the next message does. */
+	assert_int_equal(send_str(fd, "\r\n\nSarah\n"), 0);
+	assert_true(read_line(fd, line, sizeof(line), T_MS) > 0);
+	assert_string_equal(line, "Hello, Sarah!\r\n");
+	/* The quit word closes the connection without a reply. */
+	assert_int_equal(send_str(fd, "exit\n"), 0);
+	assert_int_equal(read_all(fd, line, sizeof(line), T_MS), 0);
+	close(fd);
+}
+
+static void
+test_hello_logged(void **state)
+{
+	char line[256];
+	int fd;
+
+	(void)state;
+	fd = connect_greeted("127.0.0.1", d_all.port[0]);
+	assert_true(log_wait(&d_all, "hello: connect 127.0.0.1:", T_MS));
+	assert_int_equal(send_str(fd, "exit\n"), 0);
+	assert_int_equal(read_all(fd, line, sizeof(line), T_MS), 0);
+	close(fd);
+	assert_true(log_wait(&d_all, "reason=quit", T_MS));
+	assert_true(log_contains(&d_all, "hello: end 127.0.0.1:"));
+	assert_true(log_contains(&d_all, " duration="));
+	assert_true(log_contains(&d_all, " in="));
+	assert_true(log_contains(&d_all, " out="));
+}
+
+static void
+test_hello_too_long(void **state)
+{
+	char buf[256];
+	int fd;
+
+	(void)state;
+	fd = connect_greeted("127.0.0.1", d_all.port[0]);
+	assert_int_equal(send_str(fd, "abcdefghijklmnopqrstuvwxyz0123456789\n"), 0);
+	assert_true(read_all(fd, buf, sizeof(buf), T_MS) >= 0);
+	assert_string_equal(buf, "Error: message too long (max 16 bytes)\r\n");
+	close(fd);
+	assert_true(log_wait(&d_all, "reason=too long", T_MS));
+}
+
+static void
+test_hello_ipv6(void **state)
+{
+	char line[256];
+	int fd;
+
+	(void)state;
+	if (!harness_have_ipv6())
+		skip();
+	fd = connect_greeted("::1", d_all.port[0]);
+	assert_int_equal(send_str(fd, "Michael\n"), 0);
+	assert_true(read_line(fd, line, sizeof(line), T_MS) > 0);
+	assert_string_equal(line, "Hello, Michael!\r\n");
+	close(fd);
+	assert_true(log_wait(&d_all, "hello: connect [::1]:", T_MS));
+}
+
+static void
+test_banner(void **state)
+{
+	char buf[256];
+	int fd;
+
+	(void)state;
+	fd = tcp_connect("127.0.0.1", d_all.port[1], T_MS);
+	assert_true(fd >= 0);
+	assert_int_equal(read_all(fd, buf, sizeof(buf), T_MS), 28);
+	assert_string_equal(buf, "Hi there, this is a banner\r\n");
+	close(fd);
+}
+
+static void
+test_echo(const char *host)
+{
+	char big[4096], back[4096];
+	char buf[64];
+	size_t i;
+	int fd;
+
+	fd = tcp_connect(host, d_all.port[2], T_MS);
+	assert_true(fd >= 0);
+	assert_int_equal(send_str(fd, "abc\r\nxyz"), 0);
+	assert_int_equal(read_n(fd, buf, 8, T_MS), 8);
+	assert_memory_equal(buf, "abc\r\nxyz", 8);
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7);
+	assert_int_equal(send_all(fd, big, sizeof(big)), 0);
+	assert_int_equal(read_n(fd, back, sizeof(back), T_MS), sizeof(back));
+	assert_memory_equal(big, back, sizeof(big));
+	/* Nothing more comes back than was sent. */
+	assert_int_equal(wait_eof(fd, 200), 0);
+	close(fd);
+}
+
+static void
+test_echo_v4(void **state)
+{
+	(void)state;
+	test_echo("127.0.0.1");
+}
+
+static void
+test_echo_v6(void **state)
+{
+	(void)state;
+	if (!harness_have_ipv6())
+		skip();
+	test_echo("::1");
+}
+
+static void
+test_discard(void **state)
+{
+	int fd;
+
+	(void)state;
+	fd = tcp_connect("127.0.0.1", d_all.port[3], T_MS);
+	assert_true(fd >= 0);
+	assert_int_equal(send_str(fd, "nothing comes back\r\n"), 0);
+	assert_int_equal(send_str(fd, "not even this\n"), 0);
+	/* No bytes back, and the connection stays open until we close it. */
+	assert_int_equal(wait_eof(fd, 500), 0);
+	assert_int_equal(send_str(fd, "still here\n"), 0);
+	assert_int_equal(wait_eof(fd, 200), 0);
+	close(fd);
+}
+
+static void
+test_chargen(void **state)
+{
+	static const char first[] =
+	    "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefgh\r\n";
+	static const char second[] =
+	    "\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghi\r\n";
+	char line[256];
+	int fd;
+
+	(void)state;
+	assert_int_equal(strlen(first), 74);
+	fd = tcp_connect("127.0.0.1", d_rfc.port[0], T_MS);
+	assert_true(fd >= 0);
+	assert_int_equal(read_line(fd, line, sizeof(line), T_MS), 74);
+	assert_string_equal(line, first);
+	assert_int_equal(read_line(fd, line, sizeof(line), T_MS), 74);
+	assert_string_equal(line, second);
+	/* It keeps sending until we leave. */
+	assert_int_equal(wait_eof(fd, T_MS), -2);
+	close(fd);
+}
+
+static void
+test_daytime(void **state)
+{
+	static const char shape[] =
+	    "^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), "
+	    "(January|February|March|April|May|June|July|August|September|"
+	    "October|November|December) [0-9 ]?[0-9], [0-9]{4} "
+	    "[0-2][0-9]:[0-5][0-9]:[0-6][0-9]-[A-Za-z0-9+:-]+\r\n$";
+	regex_t re;
+	char buf[256];
+	int fd;
+
+	(void)state;
+	assert_int_equal(regcomp(&re, shape, REG_EXTENDED | REG_NOSUB), 0);
+	fd = tcp_connect("127.0.0.1", d_rfc.port[1], T_MS);
+	assert_true(fd >= 0);
+	assert_true(read_all(fd, buf, sizeof(buf), T_MS) > 0);
+	close(fd);
+	if (regexec(&re, buf, 0, NULL, 0) != 0)
+		fail_msg("daytime line has the wrong shape: \"%s\"", buf);
+	regfree(&re);
+}
+
+static void
+test_time(void **state)
+{
+	unsigned char b[8];
+	uint32_t got, want;
+	int fd;
+
+	(void)state;
+	fd = tcp_connect("127.0.0.1", d_rfc.port[2], T_MS);
+	assert_true(fd >= 0);
+	/* Exactly 4 bytes, then the server closes. */
+	assert_int_equal(read_all(fd, (char *)b, sizeof(b), T_MS), 4);
+	close(fd);
+	got = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	    (uint32_t)b[2] << 8 | b[3];
+	want = (uint32_t)((uint64_t)time(NULL) + 2208988800ULL);
+	assert_true(got - want + 5 <= 10);	/* within 5 s, modulo 2^32 */
+}
+
+static void
+test_qotd(void **state)
+{
+	char buf[1024];
+	int fd;
+
+	(void)state;
+	fd = tcp_connect("127.0.0.1", d_rfc.port[3], T_MS);
+	assert_true(fd >= 0);
+	assert_true(read_all(fd, buf, sizeof(buf), T_MS) > 0);
+	close(fd);
+	if (strcmp(buf, "The quick brown fox\r\njumps over the lazy dog.\r\n") != 0 &&
+	    strcmp(buf, "Simplicity is prerequisite for reliability.\r\n") != 0)
+		fail_msg("qotd sent \"%s\"", buf);
+}
+
+static const char *const conf_idle =
+    "[hello]\n"
+    "protocol = tcp\n"
+    "port = @P0@\n"
+    "bind = 127.0.0.1\n"
+    "handler = hello\n"
+    "idle_timeout = 1s\n";
+
+static void
+test_idle_timeout(void **state)
+{
+	struct daemon d;
+	uint64_t t0, waited;
+	char buf[64];
+	int fd;
+
+	(void)state;
+	assert_int_equal(daemon_start(&d, conf_idle), 0);
+	fd = connect_greeted("127.0.0.1", d.port[0]);
+	t0 = now_ms();
+	assert_int_equal(wait_eof(fd, T_MS), 1);
+	waited = now_ms() - t0;
+	assert_true(waited >= 800);
+	assert_true(read_all(fd, buf, sizeof(buf), T_MS) == 0);
+	close(fd);
+	assert_true(log_wait(&d, "reason=idle timeout", T_MS));
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hello_dialogue),
+		cmocka_unit_test(test_hello_logged),
+		cmocka_unit_test(test_hello_too_long),
+		cmocka_unit_test(test_hello_ipv6),
+		cmocka_unit_test(test_banner),
+		cmocka_unit_test(test_echo_v4),
+		cmocka_unit_test(test_echo_v6),
+		cmocka_unit_test(test_discard),
+		cmocka_unit_test(test_chargen),
+		cmocka_unit_test(test_daytime),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_qotd),
+		cmocka_unit_test(test_idle_timeout),
+	};
+
+	harness_init();
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
