@@ -20,7 +20,7 @@ enum hd_probe {
 
 struct daemon {
 	pid_t		 pid;		/* 0 when not running */
-	int		 status;	/* exit code once it exited (128+N for signal N), else -1 */
+	int		 status;	/* exit code (128+N: signal N); -1 running */
 	uint16_t	 port[HD_NPORTS];
 	char		 conf[PATH_MAX];
 	char		 log[PATH_MAX];	/* its stderr */

@@ -1,4 +1,4 @@
-/* Integration: the daemon's command line, -t, exit codes, the pidfile, a busy port. */
+/* Integration: the command line, -t, exit codes, the pidfile, a busy port. */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>

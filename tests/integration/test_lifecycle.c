@@ -1,4 +1,4 @@
-/* Integration: stopping with children alive, reaping under abuse, max_children, SIGUSR1 status. */
+/* Integration: stop with children alive, reaping, max_children, SIGUSR1. */
 #include <sys/types.h>
 #include <sys/socket.h>
 

@@ -1,4 +1,4 @@
-/* Integration: SIGHUP reloads: add, change and remove services; a bad file keeps the old config. */
+/* Integration: SIGHUP adds, changes, removes services; a bad file changes nothing. */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>

@@ -1,4 +1,4 @@
-/* Integration: every handler over UDP, TCP and UDP on one port, and the datagram guard. */
+/* Integration: every handler over UDP, TCP with UDP on one port, the guard. */
 #include <sys/types.h>
 
 #include <ctype.h>
