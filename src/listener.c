@@ -10,6 +10,10 @@
 #include "log.h"
 #include "net.h"
 
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
 static int
 set_push(struct listener_set *set, struct listener *l)
 {
@@ -23,19 +27,34 @@ set_push(struct listener_set *set, struct listener *l)
 	return 0;
 }
 
-/* Take the listener of old with this protocol and address, if any. */
-static struct listener *
-set_take(struct listener_set *old, int proto, const struct bind_addr *a)
+/* Store l in a hole of set, or at its end. */
+static int
+set_put(struct listener_set *set, struct listener *l)
 {
 	size_t	 i;
 
-	for (i = 0; old != NULL && i < old->n; i++) {
-		struct listener *l = old->v[i];
+	for (i = 0; i < set->n; i++)
+		if (set->v[i] == NULL) {
+			set->v[i] = l;
+			return 0;
+		}
+	return set_push(set, l);
+}
+
+/* Take the listener of set with this protocol and address, if any. */
+static struct listener *
+set_take(struct listener_set *set, int proto, const struct bind_addr *a)
+{
+	size_t	 i;
+
+	for (i = 0; set != NULL && i < set->n; i++) {
+		struct listener *l = set->v[i];
 
 		if (l != NULL && l->proto == proto &&
 		    addr_equal((const struct sockaddr *)&l->addr.ss,
 		    (const struct sockaddr *)&a->ss)) {
-			old->v[i] = NULL;
+			set->v[i] = NULL;
+			l->from = set;
 			return l;
 		}
 	}
@@ -77,28 +96,29 @@ listener_open(struct service *svc, int proto, const struct bind_addr *a,
 
 /* Put l back where set_take() took it from: every taken listener left a hole. */
 static void
-set_give_back(struct listener_set *old, struct listener *l)
+set_give_back(struct listener *l)
 {
+	struct listener_set *set = l->from;
 	size_t	 j;
 
-	for (j = 0; j < old->n; j++)
-		if (old->v[j] == NULL) {
-			old->v[j] = l;
+	for (j = 0; j < set->n; j++)
+		if (set->v[j] == NULL) {
+			set->v[j] = l;
 			return;
 		}
 }
 
-/* Give back to old what a failed build took from it, close what it opened. */
+/* Give back what a failed build took, close what it opened. */
 static void
-build_undo(struct listener_set *old, struct listener_set *out)
+build_undo(struct listener_set *out)
 {
 	size_t	 i;
 
 	for (i = 0; i < out->n; i++) {
 		struct listener *l = out->v[i];
 
-		if (l->reused)
-			set_give_back(old, l);
+		if (l->from != NULL)
+			set_give_back(l);
 		else {
 			close(l->fd);
 			free(l);
@@ -107,81 +127,109 @@ build_undo(struct listener_set *old, struct listener_set *out)
 	listener_set_free(out);
 }
 
-/* One address of one service: reuse the socket old has, or open one. */
-static int
+/*
+ * One address of one service: take the socket old or pool has, or open
+ * one.  Returns the listener, or NULL: *failed then says whether that is
+ * an error or an IPv6 wildcard this kernel cannot have.
+ */
+static struct listener *
 build_one(struct service *svc, int proto, const struct bind_addr *a,
-    bool wildcard, struct listener_set *old, struct listener_set *out)
+    bool wildcard, struct listener_set *old, struct listener_set *pool,
+    struct listener_set *out, bool *failed)
 {
 	struct listener	*l;
-	bool		 reused = true;
 
-	if ((l = set_take(old, proto, a)) == NULL) {
-		reused = false;
-		if ((l = listener_open(svc, proto, a, wildcard)) == NULL)
-			return errno == EAFNOSUPPORT ? 0 : -1;
+	*failed = false;
+	if ((l = set_take(old, proto, a)) == NULL &&
+	    (l = set_take(pool, proto, a)) == NULL) {
+		if ((l = listener_open(svc, proto, a, wildcard)) == NULL) {
+			*failed = errno != EAFNOSUPPORT;
+			return NULL;
+		}
+		l->from = NULL;
 	}
-	l->reused = reused;
 	l->next_svc = svc;
 	if (set_push(out, l) == -1) {
 		log_errx("%s: out of memory", svc->name);
-		if (reused)
-			set_give_back(old, l);
+		if (l->from != NULL)
+			set_give_back(l);
 		else {
 			close(l->fd);
 			free(l);
 		}
-		return -1;
+		*failed = true;
+		return NULL;
 	}
-	return 0;
+	return l;
+}
+
+/*
+ * Without bind, a service listens on :: and 0.0.0.0, IPv6 first: a
+ * passed dual-stack :: socket (systemd's default for ListenStream=PORT)
+ * takes the IPv4 connections too, and 0.0.0.0 must then not be bound.
+ */
+static int
+build_wildcard(struct service *svc, int proto, struct listener_set *old,
+    struct listener_set *pool, struct listener_set *out)
+{
+	struct bind_addr wild;
+	struct listener	*l;
+	bool		 failed;
+
+	addr_wildcard(AF_INET6, svc->port, &wild);
+	l = build_one(svc, proto, &wild, true, old, pool, out, &failed);
+	if (failed)
+		return -1;
+	if (l != NULL && l->dualstack)
+		return 0;
+	addr_wildcard(AF_INET, svc->port, &wild);
+	build_one(svc, proto, &wild, true, old, pool, out, &failed);
+	return failed ? -1 : 0;
 }
 
 static int
 build_service(struct service *svc, struct listener_set *old,
-    struct listener_set *out)
+    struct listener_set *pool, struct listener_set *out)
 {
 	static const int protos[] = { PROTO_TCP, PROTO_UDP };
-	struct bind_addr wild[2];
-	const struct bind_addr *addrs = svc->binds;
-	size_t	 i, n = svc->nbinds, p;
-	bool	 wildcard = n == 0;
+	size_t	 i, p;
+	bool	 failed;
 	int	 rc = 0;
 
-	if (wildcard) {
-		addr_wildcard(AF_INET, svc->port, &wild[0]);
-		addr_wildcard(AF_INET6, svc->port, &wild[1]);
-		addrs = wild;
-		n = 2;
-	}
 	for (p = 0; p < 2; p++) {
 		if (!(svc->protocols & protos[p]))
 			continue;
-		for (i = 0; i < n; i++)
-			if (build_one(svc, protos[p], &addrs[i], wildcard,
-			    old, out) == -1)
+		if (svc->nbinds == 0) {
+			if (build_wildcard(svc, protos[p], old, pool, out) == -1)
 				rc = -1;
+			continue;
+		}
+		for (i = 0; i < svc->nbinds; i++) {
+			build_one(svc, protos[p], &svc->binds[i], false, old,
+			    pool, out, &failed);
+			if (failed)
+				rc = -1;
+		}
 	}
 	return rc;
 }
 
 int
 listener_build(struct config *conf, struct listener_set *old,
-    struct listener_set *out)
+    struct listener_set *pool, struct listener_set *out)
 {
-	struct listener_set none = { NULL, 0 };
 	size_t	 i;
 	int	 rc = 0;
 
-	if (old == NULL)
-		old = &none;
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < conf->nservices; i++) {
 		struct service *svc = &conf->services[i];
 
-		if (svc->enabled && build_service(svc, old, out) == -1)
+		if (svc->enabled && build_service(svc, old, pool, out) == -1)
 			rc = -1;
 	}
 	if (rc == -1) {
-		build_undo(old, out);
+		build_undo(out);
 		return -1;
 	}
 	/* Only now, with every socket in place, point the listeners at conf. */
@@ -191,16 +239,23 @@ listener_build(struct config *conf, struct listener_set *old,
 }
 
 void
-listener_close_all(struct listener_set *set)
+listener_close_all(struct listener_set *set, struct listener_set *pool)
 {
 	size_t	 i;
 
 	for (i = 0; i < set->n; i++) {
-		if (set->v[i] == NULL)
+		struct listener *l = set->v[i];
+
+		if (l == NULL)
 			continue;
-		close(set->v[i]->fd);
-		free(set->v[i]);
 		set->v[i] = NULL;
+		if (l->activated && pool != NULL && set_put(pool, l) == 0) {
+			l->svc = NULL;
+			l->polled = false;
+			continue;
+		}
+		close(l->fd);
+		free(l);
 	}
 }
 
@@ -211,3 +266,89 @@ listener_set_free(struct listener_set *set)
 	set->v = NULL;
 	set->n = 0;
 }
+
+#ifdef HAVE_SYSTEMD
+/* What a passed descriptor is: an IPv4 or IPv6 TCP listener or UDP socket, or -1. */
+static int
+passed_proto(int fd)
+{
+	if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) > 0)
+		return PROTO_TCP;
+	if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_DGRAM, -1, 0) > 0)
+		return PROTO_UDP;
+	return -1;
+}
+
+static bool
+passed_dualstack(int fd, const struct bind_addr *a)
+{
+	int	 v6only = 1;
+	socklen_t len = sizeof(v6only);
+
+	if (a->ss.ss_family != AF_INET6 ||
+	    !addr_is_wildcard((const struct sockaddr *)&a->ss))
+		return false;
+	if (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len) == -1)
+		return false;
+	return v6only == 0;
+}
+
+static struct listener *
+passed_adopt(int fd)
+{
+	struct listener	*l;
+	char		 err[NET_ERRLEN];
+	int		 proto = passed_proto(fd);
+
+	if (proto == -1) {
+		log_warnx("socket activation: descriptor %d is not an IPv4 or "
+		    "IPv6 TCP listener or UDP socket: closing it", fd);
+		return NULL;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return NULL;
+	l->addr.len = sizeof(l->addr.ss);
+	if (getsockname(fd, (struct sockaddr *)&l->addr.ss, &l->addr.len) == -1 ||
+	    net_adopt(fd, proto, (const struct sockaddr *)&l->addr.ss,
+	    err, sizeof(err)) == -1) {
+		log_warnx("socket activation: descriptor %d: %s", fd, err);
+		free(l);
+		return NULL;
+	}
+	l->kind = proto == PROTO_TCP ? SRC_TCP : SRC_UDP;
+	l->fd = fd;
+	l->proto = proto;
+	l->activated = true;
+	l->dualstack = passed_dualstack(fd, &l->addr);
+	return l;
+}
+
+size_t
+listener_passed(struct listener_set *pool)
+{
+	struct listener	*l;
+	int		 i, n = sd_listen_fds(1);
+	size_t		 adopted = 0;
+
+	if (n < 0)
+		log_warnx("socket activation: %s", strerror(-n));
+	for (i = 0; i < n; i++) {
+		int fd = SD_LISTEN_FDS_START + i;
+
+		if ((l = passed_adopt(fd)) == NULL || set_push(pool, l) == -1) {
+			close(fd);
+			free(l);
+			continue;
+		}
+		adopted++;
+	}
+	return adopted;
+}
+#else
+size_t
+listener_passed(struct listener_set *pool)
+{
+	(void)pool;
+	return 0;
+}
+#endif

@@ -9,6 +9,12 @@
 
 struct config;
 struct service;
+struct listener;
+
+struct listener_set {
+	struct listener	**v;
+	size_t		 n;
+};
 
 /* What an epoll event points at: every source starts with its kind. */
 enum source_kind { SRC_SIGNAL, SRC_CONTROL, SRC_TCP, SRC_UDP };
@@ -20,28 +26,39 @@ struct listener {
 	struct bind_addr addr;
 	struct service	*svc;		/* in the config now in force */
 	bool		 polled;	/* registered with epoll */
+	bool		 activated;	/* passed by the service manager (LISTEN_FDS) */
+	bool		 dualstack;	/* an IPv6 wildcard that takes IPv4 too */
 	/* Scratch of listener_build(), meaningless outside it. */
 	struct service	*next_svc;
-	bool		 reused;
+	struct listener_set *from;	/* the set it was taken from, or NULL */
 };
 
-struct listener_set {
-	struct listener	**v;
-	size_t		 n;
-};
 
 /*
- * Build the listeners conf needs: sockets of old whose protocol and address
- * are unchanged are moved over (same struct, same descriptor), the others
- * are opened.  Nothing in old changes unless it all succeeds.  Returns 0,
- * or -1 after logging each socket that could not be opened; then *out is
- * empty and old is as it was.
+ * Build the listeners conf needs: sockets of old, or of pool (passed by
+ * the service manager), whose protocol and address are what a service
+ * asks for are moved over (same struct, same descriptor); the others are
+ * opened.  Nothing in old or pool changes unless it all succeeds.
+ * Returns 0, or -1 after logging each socket that could not be opened;
+ * then *out is empty and old and pool are as they were.  old and pool
+ * may be NULL.
  */
 int	listener_build(struct config *conf, struct listener_set *old,
-	    struct listener_set *out);
+	    struct listener_set *pool, struct listener_set *out);
 
-/* Close and free every listener left in set (the ones a reload did not keep). */
-void	listener_close_all(struct listener_set *set);
+/*
+ * Put the sockets the service manager passed (sd_listen_fds) into pool,
+ * unused until listener_build adopts them.  Returns how many; 0 without
+ * socket activation or without libsystemd.
+ */
+size_t	listener_passed(struct listener_set *pool);
+
+/*
+ * Close and free every listener left in set (the ones a reload did not
+ * keep), except that passed sockets go back to pool when it is not NULL:
+ * only the service manager may close those for good.
+ */
+void	listener_close_all(struct listener_set *set, struct listener_set *pool);
 
 void	listener_set_free(struct listener_set *set);
 

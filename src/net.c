@@ -58,6 +58,22 @@ net_listen(int proto, const struct sockaddr *sa, socklen_t salen,
 }
 
 int
+net_adopt(int fd, int proto, const struct sockaddr *sa, char *err,
+    size_t errlen)
+{
+	if (net_set_nonblock(fd, 1) == -1 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		snprintf(err, errlen, "fcntl: %s", strerror(errno));
+		return -1;
+	}
+	if (proto == PROTO_UDP && net_pktinfo(fd, sa->sa_family) == -1) {
+		snprintf(err, errlen, "setsockopt PKTINFO: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
 net_set_nonblock(int fd, int on)
 {
 	int	 fl = fcntl(fd, F_GETFL);

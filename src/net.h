@@ -17,6 +17,14 @@
 int	net_listen(int proto, const struct sockaddr *sa, socklen_t salen,
 	    char *err, size_t errlen);
 
+/*
+ * Prepare a socket someone else bound (socket activation) as net_listen
+ * would have: non-blocking, close-on-exec, and for UDP the options that
+ * tell where a datagram arrived.  Returns 0, or -1 with err filled.
+ */
+int	net_adopt(int fd, int proto, const struct sockaddr *sa, char *err,
+	    size_t errlen);
+
 /* Set or clear O_NONBLOCK; returns 0 or -1. */
 int	net_set_nonblock(int fd, int on);
 

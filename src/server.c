@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -20,6 +21,7 @@
 #include "control.h"
 #include "listener.h"
 #include "log.h"
+#include "notify.h"
 #include "server.h"
 #include "udp.h"
 
@@ -34,6 +36,7 @@ struct server {
 	struct config	*conf;
 	const struct server_opts *opts;
 	struct listener_set ls;
+	struct listener_set pool;	/* passed by the service manager, unused */
 	struct control	 ctl;
 	int		 epfd;
 	struct {
@@ -45,6 +48,7 @@ struct server {
 	uint64_t	 backoff_until;	/* monotonic ms; 0: none */
 	bool		 want_reload, want_stop, want_status, want_reap;
 	int		 stop_signal;
+	time_t		 status_second;	/* last STATUS= sent to the service manager */
 };
 
 static uint64_t
@@ -150,9 +154,13 @@ tcp_accept(struct server *s, struct listener *l)
 			child_run(svc, fd);
 		close(fd);
 		if (pid == -1) {
+			/* Out of processes: refuse this one, pause rather than spin. */
 			svc->cnt->refused++;
 			svc->cnt->refused_fork++;
-			log_warn("%s: fork", svc->name);
+			log_warn("%s: fork (pausing %d ms)", svc->name,
+			    ACCEPT_BACKOFF_MS);
+			s->backoff_until = now_ms() + ACCEPT_BACKOFF_MS;
+			tcp_pause(s, true);
 			return;
 		}
 		children_add(pid, svc->cnt);
@@ -226,6 +234,51 @@ status_log(const struct server *s)
 	}
 }
 
+/*
+ * Say where each service listens, and which sockets came from the service
+ * manager.  After a reload, the sockets kept from before are not named again.
+ */
+static void
+log_listeners(const struct server *s, bool reloaded)
+{
+	char	 where[ADDR_STRLEN];
+	size_t	 i;
+
+	for (i = 0; i < s->ls.n; i++) {
+		const struct listener *l = s->ls.v[i];
+
+		if (reloaded && l->from == &s->ls)
+			continue;
+		log_info("%s: listening on %s %s%s", l->svc->name,
+		    l->proto == PROTO_TCP ? "tcp" : "udp",
+		    addr_format((const struct sockaddr *)&l->addr.ss, where,
+		    sizeof(where)), l->activated ?
+		    " (socket activation)" : "");
+	}
+	for (i = 0; !reloaded && i < s->pool.n; i++) {
+		const struct listener *l = s->pool.v[i];
+
+		if (l == NULL)
+			continue;
+		log_notice("socket activation: %s %s matches no enabled "
+		    "service: kept unused", l->proto == PROTO_TCP ? "tcp" :
+		    "udp", addr_format((const struct sockaddr *)&l->addr.ss,
+		    where, sizeof(where)));
+	}
+}
+
+/* STATUS= for the service manager, at most once a second. */
+static void
+status_update(struct server *s)
+{
+	time_t	 now = time(NULL);
+
+	if (now == s->status_second)
+		return;
+	s->status_second = now;
+	notify_status(s->conf->nservices, children_count());
+}
+
 /* Give every enabled service of conf its counters, carried over from old by name. */
 static int
 counters_attach(struct config *conf, const struct config *old)
@@ -293,7 +346,7 @@ reload_commit(struct server *s, struct config *conf, struct listener_set *ls)
 		if (l != NULL && l->polled)
 			epoll_ctl(s->epfd, EPOLL_CTL_DEL, l->fd, NULL);
 	}
-	listener_close_all(&s->ls);
+	listener_close_all(&s->ls, &s->pool);
 	listener_set_free(&s->ls);
 	s->ls = *ls;
 	config_release(s->conf);
@@ -321,21 +374,23 @@ reload(struct server *s)
 	unsigned	 nerr = 0;
 
 	log_info("reloading configuration from %s", s->opts->config_path);
+	notify_reloading();
 	conf = config_load(s->opts->config_path, reload_error, NULL, &nerr);
 	if (conf == NULL) {
 		log_errx("reload failed (%u errors): keeping the old "
 		    "configuration", nerr);
-		return;
-	}
-	if (counters_attach(conf, s->conf) == -1 ||
-	    listener_build(conf, &s->ls, &ls) == -1) {
+	} else if (counters_attach(conf, s->conf) == -1 ||
+	    listener_build(conf, &s->ls, &s->pool, &ls) == -1) {
 		log_errx("reload failed (cannot open sockets): keeping the "
 		    "old configuration");
 		config_release(conf);
-		return;
+	} else {
+		reload_commit(s, conf, &ls);
+		log_listeners(s, true);
+		log_info("configuration reloaded: %zu services",
+		    conf->nservices);
 	}
-	reload_commit(s, conf, &ls);
-	log_info("configuration reloaded: %zu services", conf->nservices);
+	notify_ready(s->conf->nservices, children_count());
 }
 
 /* Wait for the children, at most shutdown_grace, then kill what is left. */
@@ -369,10 +424,13 @@ stop(struct server *s)
 
 	log_info("stopping on %s", s->stop_signal == SIGINT ? "SIGINT" :
 	    "SIGTERM");
+	notify_stopping();
 	for (i = 0; i < s->ls.n; i++)
 		listener_poll(s, s->ls.v[i], false);
-	listener_close_all(&s->ls);
+	listener_close_all(&s->ls, NULL);
 	listener_set_free(&s->ls);
+	listener_close_all(&s->pool, NULL);
+	listener_set_free(&s->pool);
 	control_close(&s->ctl);
 	stop_children(s);
 	if (s->pfh != NULL)
@@ -430,6 +488,7 @@ loop(struct server *s)
 		if (s->want_reap) {
 			s->want_reap = false;
 			children_reap();
+			status_update(s);
 		}
 		tcp_maybe_resume(s);
 		if (s->want_status) {
@@ -539,8 +598,9 @@ start(struct server *s)
 
 	if (pidfile_setup(s) == -1)
 		return EX_CANTCREAT;
+	listener_passed(&s->pool);
 	if (counters_attach(s->conf, NULL) == -1 ||
-	    listener_build(s->conf, NULL, &s->ls) == -1)
+	    listener_build(s->conf, NULL, &s->pool, &s->ls) == -1)
 		return EX_OSERR;
 	s->ctl.fd = -1;
 	if (s->conf->global.control != NULL)
@@ -566,22 +626,6 @@ start(struct server *s)
 	return EX_OK;
 }
 
-static void
-log_listeners(const struct server *s)
-{
-	char	 where[ADDR_STRLEN];
-	size_t	 i;
-
-	for (i = 0; i < s->ls.n; i++) {
-		const struct listener *l = s->ls.v[i];
-
-		log_info("%s: listening on %s %s", l->svc->name,
-		    l->proto == PROTO_TCP ? "tcp" : "udp",
-		    addr_format((const struct sockaddr *)&l->addr.ss, where,
-		    sizeof(where)));
-	}
-}
-
 int
 server_run(struct config *conf, const struct server_opts *opts)
 {
@@ -596,15 +640,18 @@ server_run(struct config *conf, const struct server_opts *opts)
 	if ((rc = start(&s)) != EX_OK) {
 		if (s.pfh != NULL)
 			pidfile_remove(s.pfh);
-		listener_close_all(&s.ls);
+		listener_close_all(&s.ls, NULL);
 		listener_set_free(&s.ls);
+		listener_close_all(&s.pool, NULL);
+		listener_set_free(&s.pool);
 		config_release(s.conf);
 		return rc;
 	}
-	log_listeners(&s);
+	log_listeners(&s, false);
 	log_info("hellod %s started: %zu services", PACKAGE_VERSION,
 	    conf->nservices);
 	setproctitle("%zu services", conf->nservices);
+	notify_ready(conf->nservices, 0);
 	loop(&s);
 	stop(&s);
 	config_release(s.conf);

@@ -320,6 +320,53 @@ untrack(pid_t pid)
  * gets SIGPIPE back at its default and an empty signal mask, as a
  * daemon started from a shell would.
  */
+/* Sockets the next daemon gets the way systemd passes them (harness_pass_fds). */
+static int	pass_fds[8];
+static size_t	npass;
+
+void
+harness_pass_fds(const int *fds, size_t n)
+{
+	size_t	 i;
+
+	if (n > sizeof(pass_fds) / sizeof(pass_fds[0]))
+		fail_msg("too many descriptors to pass");
+	for (i = 0; i < n; i++)
+		pass_fds[i] = fds[i];
+	npass = n;
+}
+
+/*
+ * In the child about to exec the daemon: put the passed sockets on
+ * descriptors 3, 4, ... and say so in LISTEN_FDS and LISTEN_PID (our own
+ * pid, which exec keeps), as sd_listen_fds(3) expects; close the rest.
+ */
+static void
+pass_setup(void)
+{
+	int	 high[8];
+	size_t	 i;
+	char	 buf[32];
+
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDNAMES");
+	/* Out of the way first, so that no dup2 below closes a source. */
+	for (i = 0; i < npass; i++)
+		if ((high[i] = fcntl(pass_fds[i], F_DUPFD, 100)) == -1)
+			_exit(126);
+	for (i = 0; i < npass; i++)
+		if (dup2(high[i], 3 + (int)i) == -1)
+			_exit(126);
+	closefrom(3 + (int)npass);
+	if (npass == 0)
+		return;
+	snprintf(buf, sizeof(buf), "%zu", npass);
+	setenv("LISTEN_FDS", buf, 1);
+	snprintf(buf, sizeof(buf), "%ld", (long)getpid());
+	setenv("LISTEN_PID", buf, 1);
+}
+
 static pid_t
 spawn(const char *const argv[], const char *outpath, const char *errpath)
 {
@@ -350,7 +397,7 @@ spawn(const char *const argv[], const char *outpath, const char *errpath)
 		dup2(fd, 2);
 		close(fd);
 	}
-	closefrom(3);
+	pass_setup();
 	execv(argv[0], (char *const *)argv);
 	_exit(127);
 }

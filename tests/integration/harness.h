@@ -71,6 +71,13 @@ int	daemon_start(struct daemon *d, const char *tmpl);
 int	daemon_start_with(struct daemon *d, const char *tmpl, enum hd_probe probe,
 	    const char *const extra[]);
 
+/*
+ * Pass these sockets to the daemons started from now on, as systemd's
+ * socket activation does (descriptors 3.., LISTEN_FDS, LISTEN_PID); n = 0
+ * stops passing.  The caller keeps its own descriptors.
+ */
+void	harness_pass_fds(const int *fds, size_t n);
+
 /* Rewrite d's config from tmpl with the same ports (for a reload). */
 void	daemon_rewrite(struct daemon *d, const char *tmpl);
 
