@@ -1,4 +1,4 @@
-/* Unit tests of config.c: typed values, defaults, and the exact text of every error. */
+/* Unit tests of the configuration: parsing, validation and every error message. */
 #include <sys/stat.h>
 #include <errno.h>
 #include <netdb.h>
