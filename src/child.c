@@ -3,9 +3,8 @@
 #include <sys/types.h>
 #include <errno.h>
 #include <poll.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -15,6 +14,7 @@
 #include "config.h"
 #include "conn.h"
 #include "handler.h"
+#include "identity.h"
 #include "log.h"
 
 /* The connection lives on this descriptor in the child. */
@@ -32,48 +32,6 @@ child_signals(void)
 		signal(sigs[i], SIG_DFL);
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
-}
-
-/* Switch to the service's user and group; only root can, and only root needs to. */
-static int
-child_identity(const struct service *svc)
-{
-	struct passwd	*pw;
-	struct group	*gr;
-	gid_t		 gid;
-
-	if (svc->user == NULL && svc->group == NULL)
-		return 0;
-	pw = svc->user != NULL ? getpwnam(svc->user) : NULL;
-	if (svc->user != NULL && pw == NULL) {
-		log_errx("%s: unknown user %s", svc->name, svc->user);
-		return -1;
-	}
-	if (geteuid() != 0) {
-		/* Fine when the parent already runs as that user ([global] user). */
-		if (pw != NULL && pw->pw_uid != geteuid()) {
-			log_errx("%s: cannot switch to user %s: hellod is not "
-			    "running as root", svc->name, svc->user);
-			return -1;
-		}
-		return 0;
-	}
-	gid = pw != NULL ? pw->pw_gid : getgid();
-	if (svc->group != NULL) {
-		if ((gr = getgrnam(svc->group)) == NULL) {
-			log_errx("%s: unknown group %s", svc->name, svc->group);
-			return -1;
-		}
-		gid = gr->gr_gid;
-	}
-	if ((pw != NULL ? initgroups(pw->pw_name, gid) : setgroups(1, &gid)) == -1 ||
-	    setresgid(gid, gid, gid) == -1 ||
-	    (pw != NULL && setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)) {
-		log_err("%s: cannot switch to user %s group %s", svc->name,
-		    svc->user ? svc->user : "-", svc->group ? svc->group : "-");
-		return -1;
-	}
-	return 0;
 }
 
 /*
@@ -119,6 +77,7 @@ child_run(struct service *svc, int cfd)
 {
 	struct conn	 c;
 	uint64_t	 start = conn_now_ms();
+	char		 who[SERVICE_NAME_MAX + 3];
 
 	child_signals();
 	if (cfd != CHILD_FD) {
@@ -131,7 +90,8 @@ child_run(struct service *svc, int cfd)
 	log_reopen();
 	conn_init(&c, cfd, svc);
 	setproctitle("%s %s", svc->name, c.peername);
-	if (child_identity(svc) == -1)
+	snprintf(who, sizeof(who), "%s: ", svc->name);
+	if (identity_switch(svc->user, svc->group, who, true) == -1)
 		_exit(EX_OSERR);
 	if (svc->log_connections)
 		log_info("%s: connect %s", svc->name, c.peername);

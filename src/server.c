@@ -5,9 +5,7 @@
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <libutil.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +17,7 @@
 #include "children.h"
 #include "config.h"
 #include "control.h"
+#include "identity.h"
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
@@ -532,41 +531,6 @@ detach(void)
 	return 0;
 }
 
-/* [global] user and group: drop to them after binding, when started as root. */
-static int
-drop_privileges(const struct global *g)
-{
-	struct passwd	*pw = NULL;
-	struct group	*gr;
-	gid_t		 gid;
-
-	if (g->user == NULL && g->group == NULL)
-		return 0;
-	if (geteuid() != 0) {
-		log_notice("not started as root: keeping user and group");
-		return 0;
-	}
-	if (g->user != NULL && (pw = getpwnam(g->user)) == NULL) {
-		log_errx("unknown user %s", g->user);
-		return -1;
-	}
-	gid = pw != NULL ? pw->pw_gid : getgid();
-	if (g->group != NULL) {
-		if ((gr = getgrnam(g->group)) == NULL) {
-			log_errx("unknown group %s", g->group);
-			return -1;
-		}
-		gid = gr->gr_gid;
-	}
-	if ((pw != NULL ? initgroups(pw->pw_name, gid) : setgroups(1, &gid)) == -1 ||
-	    setresgid(gid, gid, gid) == -1 ||
-	    (pw != NULL && setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)) {
-		log_err("cannot drop privileges");
-		return -1;
-	}
-	return 0;
-}
-
 static int
 pidfile_setup(struct server *s)
 {
@@ -611,7 +575,9 @@ start(struct server *s)
 	}
 	if (s->pfh != NULL && pidfile_write(s->pfh) == -1)
 		log_warn("pidfile write");
-	if (drop_privileges(&s->conf->global) == -1)
+	/* [global] user and group: dropped to once every socket is bound. */
+	if (identity_switch(s->conf->global.user, s->conf->global.group, "",
+	    false) == -1)
 		return EX_OSERR;
 	if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    signal_setup(s) == -1 || poll_add(s, s->sig.fd, &s->sig) == -1 ||

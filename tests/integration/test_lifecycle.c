@@ -2,6 +2,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,6 +264,59 @@ test_sigusr1_status(void **state)
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
+/* The uid a process runs as, from /proc/PID/status, or -1. */
+static long
+proc_uid(pid_t pid)
+{
+	char	 path[64], line[256];
+	long	 uid = -1;
+	FILE	*fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "Uid:\t%ld", &uid) == 1)
+			break;
+	fclose(fp);
+	return uid;
+}
+
+/*
+ * A service's user: its children switch to it after fork (the parent
+ * stays root), and a service without one keeps the parent's identity.
+ */
+static void
+test_service_user(void **state)
+{
+	struct daemon d;
+	struct passwd *pw = getpwnam("nobody");
+	pid_t	 kids[4];
+	int	 a, b;
+
+	(void)state;
+	if (geteuid() != 0 || pw == NULL)
+		skip();
+	assert_int_equal(daemon_start(&d,
+	    "[low]\nprotocol = tcp\nport = @P0@\nbind = 127.0.0.1\n"
+	    "handler = hello\nuser = nobody\n"
+	    "[root]\nprotocol = tcp\nport = @P1@\nbind = 127.0.0.1\n"
+	    "handler = hello\n"), 0);
+	a = greeted(d.port[0]);
+	assert_true(proc_wait_children(d.pid, 1, T_MS));
+	assert_int_equal(proc_children(d.pid, kids, 4), 1);
+	assert_int_equal(proc_uid(kids[0]), (long)pw->pw_uid);
+	close(a);
+	assert_true(proc_wait_children(d.pid, 0, T_MS));
+	b = greeted(d.port[1]);
+	assert_true(proc_wait_children(d.pid, 1, T_MS));
+	assert_int_equal(proc_children(d.pid, kids, 4), 1);
+	assert_int_equal(proc_uid(kids[0]), 0);
+	assert_int_equal(proc_uid(d.pid), 0);
+	close(b);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
 int
 main(void)
 {
@@ -272,6 +326,7 @@ main(void)
 		cmocka_unit_test_teardown(test_reset_flood, harness_teardown),
 		cmocka_unit_test_teardown(test_max_children, harness_teardown),
 		cmocka_unit_test_teardown(test_sigusr1_status, harness_teardown),
+		cmocka_unit_test_teardown(test_service_user, harness_teardown),
 	};
 
 	harness_init();
