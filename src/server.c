@@ -560,13 +560,17 @@ start(struct server *s)
 {
 	size_t	 i;
 
+	/* Signals wait in the signalfd from the start: an early SIGHUP must not kill us. */
+	if (signal_setup(s) == -1) {
+		log_err("signalfd");
+		return EX_OSERR;
+	}
 	if (pidfile_setup(s) == -1)
 		return EX_CANTCREAT;
 	listener_passed(&s->pool);
 	if (counters_attach(s->conf, NULL) == -1 ||
 	    listener_build(s->conf, NULL, &s->pool, &s->ls) == -1)
 		return EX_OSERR;
-	s->ctl.fd = -1;
 	if (s->conf->global.control != NULL)
 		control_open(&s->ctl, s->conf->global.control);
 	if (!s->opts->foreground && detach() == -1) {
@@ -580,7 +584,7 @@ start(struct server *s)
 	    false) == -1)
 		return EX_OSERR;
 	if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
-	    signal_setup(s) == -1 || poll_add(s, s->sig.fd, &s->sig) == -1 ||
+	    poll_add(s, s->sig.fd, &s->sig) == -1 ||
 	    children_init(s->conf->global.max_children) == -1) {
 		log_err("event loop set-up");
 		return EX_OSERR;
@@ -603,6 +607,7 @@ server_run(struct config *conf, const struct server_opts *opts)
 	s.opts = opts;
 	s.epfd = -1;
 	s.sig.fd = -1;
+	s.ctl.fd = -1;
 	if ((rc = start(&s)) != EX_OK) {
 		if (s.pfh != NULL)
 			pidfile_remove(s.pfh);
