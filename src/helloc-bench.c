@@ -1,0 +1,671 @@
+/* helloc --bench: a load generator, one epoll loop over non-blocking sockets, and its report. */
+#include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netdb.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helloc.h"
+
+#define BENCH_LINEMAX		4096	/* a reply longer than this is cut */
+#define BENCH_BACKOFF_NS	50000000 /* a slot's pause when no local port is free */
+#define BENCH_QUIT		"exit\n"
+#define BENCH_EVENTS		256
+#define BENCH_FDS_SPARE		32
+
+/*
+ * A slot runs one transaction after the other.  TCP: connect, the
+ * greeting when the service sends one, the message, the reply (the
+ * transaction ends here and its latency is taken), then the quit word and
+ * the server's close.  UDP: the message, the reply.
+ */
+enum slot_state {
+	S_IDLE,		/* nothing more to do */
+	S_BACKOFF,	/* waiting before the next start */
+	S_CONNECT,
+	S_GREETING,
+	S_REPLY,
+	S_QUIT,		/* the quit word sent: waiting for the server to close */
+	S_DRAIN,	/* it did not: our side is shut, waiting for its close */
+};
+
+struct slot {
+	int		 fd;
+	enum slot_state	 state;
+	uint64_t	 start;		/* when the transaction began, ns */
+	uint64_t	 deadline;	/* when its current step times out, ns */
+	size_t		 len;		/* bytes held in buf */
+	char		 buf[BENCH_LINEMAX];
+};
+
+struct bench {
+	const struct hc_opts	*o;
+	struct sockaddr_storage	 ss;		/* the server's address */
+	socklen_t		 sslen;
+	bool			 greeting;	/* the service greets: read it first */
+	int			 ep;
+	struct slot		*slots;
+	unsigned		 busy;		/* slots not idle */
+	uint64_t		 started;
+	uint64_t		 t0;
+	uint64_t		 t_end;		/* with -d */
+	uint64_t		 timeout_ns;
+	char			*req;		/* the message, with LF for TCP */
+	size_t			 reqlen;
+	size_t			 cap;		/* room in r.latency_ns */
+	struct bench_result	 r;
+};
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void
+bench_sort(uint64_t *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_u64);
+}
+
+uint64_t
+bench_percentile(const uint64_t *sorted, size_t n, unsigned permille)
+{
+	size_t rank;
+
+	if (n == 0)
+		return 0;
+	if (permille > 1000)
+		permille = 1000;
+	/* rank = ceil(permille * n / 1000), at least 1; integers, so p99 of 100 is the 99th. */
+	rank = (permille * n + 999) / 1000;
+	if (rank == 0)
+		rank = 1;
+	return sorted[rank - 1];
+}
+
+static double
+ms(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+static double
+rate(const struct bench_result *r)
+{
+	return r->seconds > 0 ? (double)r->transactions / r->seconds : 0;
+}
+
+void
+bench_report_json(FILE *fp, const struct bench_result *r)
+{
+	const uint64_t *v = r->latency_ns;
+	size_t n = r->nlatency;
+
+	fprintf(fp, "{\"transactions\":%" PRIu64 ",\"errors\":%" PRIu64
+	    ",\"timeouts\":%" PRIu64 ",\"wrong\":%" PRIu64 ",\"seconds\":%.6f"
+	    ",\"rate\":%.1f,\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f"
+	    ",\"p99\":%.3f,\"max\":%.3f}}\n", r->transactions, r->errors,
+	    r->timeouts, r->wrong, r->seconds, rate(r),
+	    ms(bench_percentile(v, n, 500)), ms(bench_percentile(v, n, 900)),
+	    ms(bench_percentile(v, n, 990)), ms(bench_percentile(v, n, 1000)));
+}
+
+void
+bench_report_table(FILE *fp, const struct bench_result *r, const struct hc_opts *o,
+    bool greeting)
+{
+	const uint64_t *v = r->latency_ns;
+	size_t n = r->nlatency;
+
+	fprintf(fp, "target        %s %s port %s%s\n", o->udp ? "udp" : "tcp",
+	    o->host, o->port, greeting ? ", greeting read first" : "");
+	fprintf(fp, "concurrency   %u\n", o->concurrency);
+	fprintf(fp, "transactions  %" PRIu64 "\n", r->transactions);
+	fprintf(fp, "errors        %" PRIu64 "\n", r->errors);
+	fprintf(fp, "timeouts      %" PRIu64 "\n", r->timeouts);
+	fprintf(fp, "wrong         %" PRIu64 "%s\n", r->wrong,
+	    o->expect == NULL ? " (no --expect)" : "");
+	fprintf(fp, "seconds       %.3f\n", r->seconds);
+	fprintf(fp, "rate          %.1f per second\n", rate(r));
+	fprintf(fp, "latency ms    p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n",
+	    ms(bench_percentile(v, n, 500)), ms(bench_percentile(v, n, 900)),
+	    ms(bench_percentile(v, n, 990)), ms(bench_percentile(v, n, 1000)));
+}
+
+static bool
+bench_more(const struct bench *b, uint64_t now)
+{
+	if (b->o->count > 0)
+		return b->started < b->o->count;
+	return now < b->t_end;
+}
+
+static void
+slot_watch(struct bench *b, struct slot *s, uint32_t events, int op)
+{
+	struct epoll_event ev = { .events = events, .data.u32 = (uint32_t)(s - b->slots) };
+
+	epoll_ctl(b->ep, op, s->fd, &ev);
+}
+
+static void
+slot_close(struct slot *s)
+{
+	if (s->fd != -1)
+		close(s->fd);
+	s->fd = -1;
+}
+
+/* A socket for a UDP slot: connected, so that only the server's datagrams come. */
+static int
+slot_udp_open(struct bench *b, struct slot *s)
+{
+	s->fd = socket(b->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd == -1)
+		return -1;
+	if (connect(s->fd, (struct sockaddr *)&b->ss, b->sslen) == -1) {
+		slot_close(s);
+		return -1;
+	}
+	slot_watch(b, s, EPOLLIN, EPOLL_CTL_ADD);
+	return 0;
+}
+
+static void
+slot_backoff(struct slot *s, uint64_t now, uint64_t pause)
+{
+	s->state = S_BACKOFF;
+	s->deadline = now + pause;
+}
+
+/*
+ * Begin a transaction.  A failure to even begin is an error; the slot
+ * retries from the loop rather than at once, so that a dead target cannot
+ * recurse.  A connect that finds no free local port (EADDRNOTAVAIL: every
+ * ephemeral port is taken, most by TIME_WAIT) pauses the slot a little
+ * so that the kernel can free some.
+ */
+static void
+slot_start(struct bench *b, struct slot *s, uint64_t now)
+{
+	b->started++;
+	s->start = now;
+	s->deadline = now + b->timeout_ns;
+	s->len = 0;
+	if (b->o->udp) {
+		if ((s->fd == -1 && slot_udp_open(b, s) == -1) ||
+		    send(s->fd, b->req, b->reqlen, 0) != (ssize_t)b->reqlen) {
+			b->r.errors++;
+			slot_backoff(s, now, 0);
+			return;
+		}
+		s->state = S_REPLY;
+		return;
+	}
+	s->fd = socket(b->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd != -1 && (connect(s->fd, (struct sockaddr *)&b->ss, b->sslen) == 0 ||
+	    errno == EINPROGRESS)) {
+		s->state = S_CONNECT;
+		slot_watch(b, s, EPOLLOUT, EPOLL_CTL_ADD);
+		return;
+	}
+	b->r.errors++;
+	if (errno == EADDRNOTAVAIL) {
+		b->r.noport++;
+		slot_backoff(s, now, BENCH_BACKOFF_NS);
+	} else
+		slot_backoff(s, now, 0);
+	slot_close(s);
+}
+
+/* The slot's transaction is over: start the next, or rest. */
+static void
+slot_next(struct bench *b, struct slot *s, uint64_t now)
+{
+	if (!b->o->udp)
+		slot_close(s);
+	if (bench_more(b, now))
+		slot_start(b, s, now);
+	else {
+		s->state = S_IDLE;
+		b->busy--;
+	}
+}
+
+static void
+slot_fail(struct bench *b, struct slot *s, uint64_t now, bool timeout)
+{
+	if (timeout)
+		b->r.timeouts++;
+	else
+		b->r.errors++;
+	/* A late reply must not be taken for the next transaction's. */
+	slot_close(s);
+	slot_next(b, s, now);
+}
+
+static int
+record(struct bench *b, struct slot *s, uint64_t now, const char *line, size_t len)
+{
+	struct bench_result *r = &b->r;
+	uint64_t *nv;
+
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	if (r->nlatency == b->cap) {
+		b->cap = b->cap == 0 ? 65536 : b->cap * 2;
+		if ((nv = reallocarray(r->latency_ns, b->cap, sizeof(*nv))) == NULL)
+			return -1;
+		r->latency_ns = nv;
+	}
+	r->latency_ns[r->nlatency++] = now - s->start;
+	r->transactions++;
+	if (b->o->expect != NULL && (len != strlen(b->o->expect) ||
+	    memcmp(line, b->o->expect, len) != 0))
+		r->wrong++;
+	return 0;
+}
+
+/* Read what is there; 1 data or nothing yet, 0 EOF, -1 error. */
+static int
+slot_read(struct slot *s)
+{
+	ssize_t n;
+
+	if (s->len == sizeof(s->buf))
+		s->len = 0;	/* only the quit steps read this much: drop it */
+	n = recv(s->fd, s->buf + s->len, sizeof(s->buf) - s->len, 0);
+	if (n > 0)
+		s->len += (size_t)n;
+	else if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 1;
+	return n > 0 ? 1 : (int)n;
+}
+
+/* A line ends at LF; a full buffer is a line too. */
+static size_t
+slot_line(const struct slot *s)
+{
+	const char *nl = memchr(s->buf, '\n', s->len);
+
+	if (nl != NULL)
+		return (size_t)(nl - s->buf) + 1;
+	return s->len == sizeof(s->buf) ? s->len : 0;
+}
+
+static void
+slot_send(struct bench *b, struct slot *s, uint64_t now)
+{
+	if (send(s->fd, b->req, b->reqlen, MSG_NOSIGNAL) != (ssize_t)b->reqlen) {
+		slot_fail(b, s, now, false);
+		return;
+	}
+	s->state = S_REPLY;
+}
+
+static void
+tcp_connected(struct bench *b, struct slot *s, uint64_t now)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0) {
+		slot_fail(b, s, now, false);
+		return;
+	}
+	slot_watch(b, s, EPOLLIN, EPOLL_CTL_MOD);
+	if (b->greeting)
+		s->state = S_GREETING;
+	else
+		slot_send(b, s, now);
+}
+
+static void
+tcp_greeting(struct bench *b, struct slot *s, uint64_t now)
+{
+	size_t n;
+	int rv;
+
+	if ((rv = slot_read(s)) != 1) {
+		slot_fail(b, s, now, false);
+		return;
+	}
+	if ((n = slot_line(s)) == 0)
+		return;
+	memmove(s->buf, s->buf + n, s->len - n);
+	s->len -= n;
+	slot_send(b, s, now);
+}
+
+/*
+ * The reply ends the transaction.  Then the quit word, and we wait for
+ * the server to close first so that TIME_WAIT stays on its side.
+ */
+static int
+tcp_reply(struct bench *b, struct slot *s, uint64_t now)
+{
+	size_t n;
+	int rv;
+
+	if ((rv = slot_read(s)) == -1 || (rv == 0 && s->len == 0)) {
+		slot_fail(b, s, now, false);
+		return 0;
+	}
+	if ((n = slot_line(s)) == 0 && rv == 1)
+		return 0;
+	if (record(b, s, now, s->buf, n != 0 ? n : s->len) == -1)
+		return -1;
+	s->len = 0;
+	if (rv == 0 || send(s->fd, BENCH_QUIT, strlen(BENCH_QUIT), MSG_NOSIGNAL) == -1) {
+		slot_next(b, s, now);
+		return 0;
+	}
+	s->state = S_QUIT;
+	s->deadline = now + b->timeout_ns;
+	return 0;
+}
+
+/* A service that answers the quit word (echo) gets our end of file instead. */
+static void
+tcp_quit(struct bench *b, struct slot *s, uint64_t now)
+{
+	int rv = slot_read(s);
+
+	if (rv == 1 && s->len > 0 && s->state == S_QUIT) {
+		shutdown(s->fd, SHUT_WR);
+		s->state = S_DRAIN;
+	}
+	s->len = 0;
+	if (rv != 1)
+		slot_next(b, s, now);
+}
+
+static int
+udp_reply(struct bench *b, struct slot *s, uint64_t now)
+{
+	ssize_t n = recv(s->fd, s->buf, sizeof(s->buf), 0);
+
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (s->state != S_REPLY)
+		return 0;	/* late, for a transaction already given up */
+	if (n == -1) {
+		/* An ICMP refusal: the socket stays usable for the next try. */
+		b->r.errors++;
+		slot_next(b, s, now);
+		return 0;
+	}
+	if (record(b, s, now, s->buf, (size_t)n) == -1)
+		return -1;
+	slot_next(b, s, now);
+	return 0;
+}
+
+static int
+slot_event(struct bench *b, struct slot *s, uint64_t now)
+{
+	if (b->o->udp)
+		return udp_reply(b, s, now);
+	switch (s->state) {
+	case S_CONNECT:
+		tcp_connected(b, s, now);
+		break;
+	case S_GREETING:
+		tcp_greeting(b, s, now);
+		break;
+	case S_REPLY:
+		return tcp_reply(b, s, now);
+	case S_QUIT:
+	case S_DRAIN:
+		tcp_quit(b, s, now);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* Deadlines that passed; the time to the next one in ms for epoll_wait (-1: none). */
+static int
+bench_expire(struct bench *b, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+	unsigned i;
+
+	for (i = 0; i < b->o->concurrency; i++) {
+		struct slot *s = &b->slots[i];
+
+		if (s->state != S_IDLE && s->deadline <= now) {
+			if (s->state == S_BACKOFF)
+				slot_next(b, s, now);
+			else if (s->state == S_QUIT || s->state == S_DRAIN) {
+				slot_close(s);
+				slot_next(b, s, now);
+			} else
+				slot_fail(b, s, now, true);
+		}
+		if (s->state != S_IDLE && s->deadline < next)
+			next = s->deadline;
+	}
+	if (next == UINT64_MAX)
+		return -1;
+	return next <= now ? 0 : (int)((next - now + 999999) / 1000000);
+}
+
+static int
+bench_loop(struct bench *b)
+{
+	struct epoll_event ev[BENCH_EVENTS];
+	uint64_t now;
+	unsigned i;
+	int n, timeout, j;
+
+	b->t0 = now = hc_now_ns();
+	b->t_end = b->t0 + b->o->duration_ms * 1000000;
+	for (i = 0; i < b->o->concurrency && bench_more(b, now); i++) {
+		b->busy++;
+		slot_start(b, &b->slots[i], now);
+	}
+	while (b->busy > 0) {
+		if ((timeout = bench_expire(b, hc_now_ns())) == -1 && b->busy == 0)
+			break;
+		if ((n = epoll_wait(b->ep, ev, BENCH_EVENTS, timeout)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		now = hc_now_ns();
+		for (j = 0; j < n; j++)
+			if (slot_event(b, &b->slots[ev[j].data.u32], now) == -1)
+				return -1;
+	}
+	b->r.seconds = (double)(hc_now_ns() - b->t0) / 1e9;
+	return 0;
+}
+
+/* Make room for a descriptor per slot and a few more. */
+static int
+bench_fds(unsigned concurrency)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)concurrency + BENCH_FDS_SPARE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return -1;
+	if (rl.rlim_cur >= want)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+		return -1;
+	rl.rlim_cur = want;
+	return setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/*
+ * Whether the service greets is decided once, on a first connection that
+ * is not counted: whatever it sends within a short wait is a greeting, and
+ * every transaction then reads one line before sending.
+ */
+static int
+probe_tcp(struct bench *b, char *err, size_t errlen)
+{
+	const struct hc_opts *o = b->o;
+	char buf[BENCH_LINEMAX];
+	uint64_t end;
+	int fd;
+
+	fd = hc_connect(o->host, o->port, o->family, SOCK_STREAM, o->timeout_ms,
+	    &b->ss, &b->sslen, err, errlen);
+	if (fd == -1)
+		return -1;
+	b->greeting = hc_wait(fd, POLLIN, HC_GREETING_MS) == 1 &&
+	    recv(fd, buf, sizeof(buf), 0) > 0;
+	/* Leave the way a transaction leaves, so that the server logs a quit. */
+	if (hc_send_all(fd, BENCH_QUIT, strlen(BENCH_QUIT)) == 0) {
+		shutdown(fd, SHUT_WR);
+		end = hc_now_ns() + (uint64_t)o->timeout_ms * 1000000;
+		while (hc_now_ns() < end && hc_wait(fd, POLLIN, o->timeout_ms) == 1 &&
+		    recv(fd, buf, sizeof(buf), 0) > 0)
+			;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * A UDP service must answer the message once before the run: that picks
+ * the address (the first that does not refuse) and catches a wrong port
+ * early instead of as a run of timeouts.
+ */
+static int
+probe_udp(struct bench *b, char *err, size_t errlen)
+{
+	const struct hc_opts *o = b->o;
+	struct addrinfo *res, *ai;
+	char buf[BENCH_LINEMAX], sec[32];
+	int fd, ready, rv = -1;
+
+	if ((res = hc_resolve(o->host, o->port, o->family, SOCK_DGRAM, err, errlen)) == NULL)
+		return -1;
+	for (ai = res; ai != NULL && rv == -1; ai = ai->ai_next) {
+		if ((fd = hc_connect_one(ai, 0, err, errlen)) == -1)
+			continue;
+		if (send(fd, b->req, b->reqlen, 0) == -1)
+			snprintf(err, errlen, "%s", strerror(errno));
+		else if ((ready = hc_wait(fd, POLLIN, o->timeout_ms)) == 0)
+			snprintf(err, errlen, "no reply to the first datagram within %s",
+			    hc_seconds(o->timeout_ms, sec, sizeof(sec)));
+		else if (ready == -1 || recv(fd, buf, sizeof(buf), 0) == -1)
+			snprintf(err, errlen, "%s", strerror(errno));
+		else {
+			memcpy(&b->ss, ai->ai_addr, ai->ai_addrlen);
+			b->sslen = ai->ai_addrlen;
+			rv = 0;
+		}
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return rv;
+}
+
+static int
+bench_setup(struct bench *b, const struct hc_opts *o)
+{
+	char err[HC_ERRLEN];
+	unsigned i;
+
+	b->o = o;
+	b->ep = -1;
+	b->timeout_ns = (uint64_t)o->timeout_ms * 1000000;
+	b->reqlen = strlen(o->message) + (o->udp ? 0 : 1);
+	if ((b->req = malloc(b->reqlen + 1)) == NULL)
+		goto syserr;
+	snprintf(b->req, b->reqlen + 1, "%s%s", o->message, o->udp ? "" : "\n");
+	if (bench_fds(o->concurrency) == -1) {
+		hc_error(o->host, o->port, "concurrency %u needs more open files "
+		    "than this process may have", o->concurrency);
+		return -1;
+	}
+	if ((o->udp ? probe_udp(b, err, sizeof(err)) : probe_tcp(b, err, sizeof(err))) == -1) {
+		hc_error(o->host, o->port, "%s", err);
+		return -1;
+	}
+	if ((b->ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    (b->slots = calloc(o->concurrency, sizeof(*b->slots))) == NULL)
+		goto syserr;
+	for (i = 0; i < o->concurrency; i++)
+		b->slots[i].fd = -1;
+	if (o->count > 0) {
+		b->cap = (size_t)o->count;
+		if ((b->r.latency_ns = reallocarray(NULL, b->cap, sizeof(uint64_t))) == NULL)
+			goto syserr;
+	}
+	return 0;
+syserr:
+	hc_error(o->host, o->port, "%s", strerror(errno));
+	return -1;
+}
+
+static void
+bench_free(struct bench *b)
+{
+	unsigned i;
+
+	if (b->slots != NULL)
+		for (i = 0; i < b->o->concurrency; i++)
+			slot_close(&b->slots[i]);
+	if (b->ep != -1)
+		close(b->ep);
+	free(b->slots);
+	free(b->req);
+	free(b->r.latency_ns);
+}
+
+/*
+ * --bench: run the transactions, print the report (table or JSON) on
+ * stdout.  Exit 0 when at least one transaction got a reply, 1 when none
+ * did or the target could not be reached at all.
+ */
+int
+bench_run(const struct hc_opts *o)
+{
+	struct bench b;
+	int rc = HC_FAIL;
+
+	memset(&b, 0, sizeof(b));
+	if (bench_setup(&b, o) == -1)
+		goto out;
+	if (bench_loop(&b) == -1) {
+		hc_error(o->host, o->port, "%s", strerror(errno));
+		goto out;
+	}
+	bench_sort(b.r.latency_ns, b.r.nlatency);
+	if (o->json)
+		bench_report_json(stdout, &b.r);
+	else
+		bench_report_table(stdout, &b.r, o, b.greeting);
+	fflush(stdout);
+	if (b.r.noport > 0)
+		hc_error(o->host, o->port, "%" PRIu64 " connects found no free local "
+		    "port (EADDRNOTAVAIL) and were counted as errors; closed "
+		    "connections hold their ports in TIME_WAIT for a minute",
+		    b.r.noport);
+	if (b.r.transactions == 0)
+		hc_error(o->host, o->port, "no transaction got a reply");
+	else
+		rc = HC_OK;
+out:
+	bench_free(&b);
+	return rc;
+}

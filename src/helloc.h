@@ -1,0 +1,209 @@
+/* The companion client helloc: its options, its modes, and what its files share. */
+#ifndef HELLOC_H
+#define HELLOC_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes of SPEC §5: success, network or protocol error, usage (EX_USAGE). */
+#define HC_OK		0
+#define HC_FAIL		1
+#define HC_USAGE	64
+
+#define HC_TIMEOUT_MS	5000	/* -w default: connect, each reply */
+#define HC_GREETING_MS	300	/* how long a greeting may take to arrive */
+#define HC_TRIES	3	/* UDP dialogue: the first send and two retries */
+#define HC_LINEMAX	65536	/* longest reply line kept whole */
+#define HC_ERRLEN	256
+
+/* Everything the command line says, for every mode. */
+struct hc_opts {
+	int		 family;	/* AF_UNSPEC, or AF_INET (-4), AF_INET6 (-6) */
+	bool		 udp;		/* -u */
+	int		 timeout_ms;	/* -w */
+	const char	*host;
+	const char	*port;
+	char *const	*msgs;		/* dialogue messages, nmsgs of them */
+	int		 nmsgs;
+
+	const char	*url;		/* --get */
+	const char	*output;	/* -o, or NULL for stdout */
+
+	unsigned	 concurrency;	/* --bench -c */
+	uint64_t	 count;		/* -n, 0 with -d */
+	uint64_t	 duration_ms;	/* -d, 0 with -n */
+	const char	*message;	/* -m */
+	const char	*expect;	/* --expect, or NULL */
+	bool		 json;
+};
+
+/* The modes; each returns the exit code. */
+int	dialogue_run(const struct hc_opts *);
+int	relay_run(const struct hc_opts *);
+int	http_get(const struct hc_opts *);
+int	bench_run(const struct hc_opts *);
+
+/* helloc-net.c: resolving, connecting, waiting, reading lines. */
+
+/* Monotonic clock in nanoseconds. */
+uint64_t hc_now_ns(void);
+
+/* Print "helloc: HOST port PORT: MESSAGE" on stderr. */
+void	hc_error(const char *host, const char *port, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* A timeout for messages: "5 s", "0.5 s". */
+const char *hc_seconds(int ms, char *buf, size_t len);
+
+/*
+ * Resolve host and port for socktype (SOCK_STREAM, SOCK_DGRAM) and family.
+ * Returns the getaddrinfo list, or NULL with the reason in err.
+ */
+struct addrinfo *hc_resolve(const char *host, const char *port, int family,
+	    int socktype, char *err, size_t errlen);
+
+/*
+ * Connect a socket to one address within timeout_ms.  Returns a blocking,
+ * close-on-exec descriptor, or -1 with the reason in err and errno set.
+ */
+int	hc_connect_one(const struct addrinfo *ai, int timeout_ms, char *err,
+	    size_t errlen);
+
+/*
+ * Resolve and connect, trying every address in turn until one answers.
+ * The address used is copied to ss/sslen when they are not NULL.  Returns
+ * the descriptor, or -1 with the reason in err (the last address's reason,
+ * and how many addresses were tried when there were several).
+ */
+int	hc_connect(const char *host, const char *port, int family, int socktype,
+	    int timeout_ms, struct sockaddr_storage *ss, socklen_t *sslen,
+	    char *err, size_t errlen);
+
+/* Poll one descriptor: 1 ready, 0 timeout (-1 waits forever), -1 error. */
+int	hc_wait(int fd, short events, int timeout_ms);
+
+/* Send all of buf on a blocking socket, without SIGPIPE; 0 or -1. */
+int	hc_send_all(int fd, const void *buf, size_t len);
+
+/* Write all of buf to a file descriptor; 0 or -1. */
+int	hc_write_all(int fd, const void *buf, size_t len);
+
+/* Reading lines from a socket, keeping what follows a line for the next. */
+struct hc_lines {
+	int	 fd;
+	bool	 eof;
+	size_t	 len;		/* bytes held in buf */
+	size_t	 used;		/* bytes of the line last returned */
+	char	 buf[HC_LINEMAX];
+};
+
+void	hc_lines_init(struct hc_lines *, int fd);
+
+/*
+ * The next line within timeout_ms, without its LF or CRLF, in *line (not
+ * NUL-terminated, valid until the next call).  A line longer than the
+ * buffer comes in pieces; an unterminated fragment at EOF is a line.
+ * Returns 1, 0 at EOF, or -1 with errno (ETIMEDOUT on timeout).
+ */
+int	hc_lines_read(struct hc_lines *, int timeout_ms, char **line,
+	    size_t *linelen);
+
+/* helloc-http.c: the pure parts of --get, exported for the unit tests. */
+
+#define HTTP_HOSTMAX	256
+#define HTTP_PATHMAX	4096
+
+struct http_url {
+	char	 host[HTTP_HOSTMAX];	/* without brackets for IPv6 */
+	char	 port[8];
+	char	 path[HTTP_PATHMAX];	/* path and query, "/" at least */
+	bool	 ipv6;			/* written as [literal] */
+};
+
+/*
+ * Parse an http:// URL: scheme (any case), host name, IPv4 or [IPv6]
+ * literal, optional port, path and query; a fragment is dropped.  Returns
+ * 0, or -1 with the reason in err (https has a reason of its own).
+ */
+int	http_url_parse(const char *s, struct http_url *u, char *err, size_t errlen);
+
+/* The Host header value: host, brackets for IPv6, ":port" unless 80. */
+void	http_url_hostport(const struct http_url *u, char *buf, size_t len);
+
+/* A response head, parsed. */
+struct http_head {
+	int	 status;
+	char	 reason[128];
+	int64_t	 length;	/* Content-Length, -1 when absent */
+	bool	 chunked;
+};
+
+/*
+ * Parse a response head (status line and header lines, CRLF or LF ends,
+ * the blank line included or not).  Returns 0, or -1 with the reason.
+ */
+int	http_head_parse(const char *buf, size_t len, struct http_head *h,
+	    char *err, size_t errlen);
+
+/* An incremental decoder of the chunked transfer coding. */
+struct http_chunked {
+	int	 state;
+	uint64_t remain;	/* bytes of chunk data still to come */
+	unsigned digits;	/* hex digits of the size line so far */
+};
+
+/* Where decoded bytes go; a non-zero return stops the decoder. */
+typedef int (*http_sink)(void *arg, const char *buf, size_t len);
+
+void	http_chunked_init(struct http_chunked *);
+
+/*
+ * Decode len bytes of a chunked body, in pieces of any size, passing the
+ * data to sink.  Returns 0 when more input is needed, 1 when the last
+ * chunk and its trailers ended (*used tells how much of buf was read),
+ * -1 on a malformed body (reason in *err) or when the sink failed
+ * (*err NULL).
+ */
+int	http_chunked_feed(struct http_chunked *, const char *buf, size_t len,
+	    size_t *used, http_sink sink, void *arg, const char **err);
+
+/*
+ * The progress line: a bar and percentage when total is known, bytes and
+ * rate when it is not (total 0).  Returns buf.
+ */
+char	*http_progress_format(char *buf, size_t len, uint64_t got, uint64_t total,
+	    double seconds);
+
+/* helloc-bench.c: the results and their reports, exported for the unit tests. */
+
+struct bench_result {
+	uint64_t	 transactions;	/* completed with a reply */
+	uint64_t	 errors;
+	uint64_t	 timeouts;
+	uint64_t	 wrong;		/* replies not equal to --expect */
+	uint64_t	 noport;	/* connects that found no free local port */
+	double		 seconds;
+	uint64_t	*latency_ns;	/* transactions of them, sorted at the end */
+	size_t		 nlatency;
+};
+
+/*
+ * The permille-th percentile (p50 is 500, p99 990) of n sorted values,
+ * by nearest rank: the smallest value with at least that share of the
+ * values at or below it.  0 when n is 0.
+ */
+uint64_t bench_percentile(const uint64_t *sorted, size_t n, unsigned permille);
+
+/* Sort latencies ascending. */
+void	bench_sort(uint64_t *v, size_t n);
+
+/* The report: one JSON object on one line, or an aligned table. */
+void	bench_report_json(FILE *, const struct bench_result *);
+void	bench_report_table(FILE *, const struct bench_result *,
+	    const struct hc_opts *, bool greeting);
+
+#endif

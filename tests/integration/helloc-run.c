@@ -1,0 +1,144 @@
+/* Integration tests of helloc: run the client as a user would, capturing what it prints. */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "harness.h"
+#include "helloc-run.h"
+
+static const char *helloc;
+static unsigned nrun;
+
+void
+helloc_init(void)
+{
+	helloc = getenv("HELLOC");
+	if (helloc == NULL || access(helloc, X_OK) != 0) {
+		fprintf(stderr, "HELLOC is unset or not executable: skipped\n");
+		exit(77);
+	}
+}
+
+/* A whole file, NUL-terminated, its length in *len. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, r;
+
+	if (fp == NULL)
+		fail_msg("%s: %s", path, strerror(errno));
+	do {
+		if (cap - n < 65536) {
+			cap = cap * 2 + 65536;
+			if ((buf = realloc(buf, cap + 1)) == NULL)
+				fail_msg("out of memory");
+		}
+		r = fread(buf + n, 1, cap - n, fp);
+		n += r;
+	} while (r > 0);
+	fclose(fp);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static void
+redirect(const char *path, int flags, int to)
+{
+	int fd = open(path, flags, 0644);
+
+	if (fd == -1)
+		_exit(126);
+	dup2(fd, to);
+	close(fd);
+}
+
+void
+helloc_run(struct hc_run *r, const char *in_path, int timeout_ms,
+    const char *const args[])
+{
+	char outpath[PATH_MAX], errpath[PATH_MAX];
+	const char *argv[64];
+	uint64_t start = now_ms(), end = start + (uint64_t)timeout_ms;
+	size_t i, errlen;
+	pid_t pid, w;
+	int status;
+
+	argv[0] = helloc;
+	for (i = 0; args[i] != NULL && i < 62; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	snprintf(outpath, sizeof(outpath), "%s/helloc%u.out", harness_dir(), nrun);
+	snprintf(errpath, sizeof(errpath), "%s/helloc%u.err", harness_dir(), nrun);
+	nrun++;
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		redirect(in_path != NULL ? in_path : "/dev/null", O_RDONLY, 0);
+		redirect(outpath, O_WRONLY | O_CREAT | O_TRUNC, 1);
+		redirect(errpath, O_WRONLY | O_CREAT | O_TRUNC, 2);
+		closefrom(3);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	for (;;) {
+		if ((w = waitpid(pid, &status, WNOHANG)) == pid)
+			break;
+		if (w == -1 && errno != EINTR)
+			fail_msg("waitpid: %s", strerror(errno));
+		if (now_ms() >= end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			fail_msg("helloc did not exit within %d ms", timeout_ms);
+		}
+		usleep(2000);
+	}
+	r->ms = now_ms() - start;
+	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	r->out = slurp(outpath, &r->outlen);
+	r->err = slurp(errpath, &errlen);
+}
+
+void
+helloc_run_free(struct hc_run *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+double
+json_number(const char *json, const char *key)
+{
+	char pat[128], *end;
+	const char *p;
+	double v;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	if ((p = strstr(json, pat)) == NULL)
+		fail_msg("no \"%s\" in %s", key, json);
+	v = strtod(p + strlen(pat), &end);
+	if (end == p + strlen(pat))
+		fail_msg("\"%s\" is not a number in %s", key, json);
+	return v;
+}

@@ -1,0 +1,396 @@
+/*
+ * Integration: helloc against the real hellod, as an administrator runs
+ * it: dialogue over TCP and UDP, the relay, the load generator, errors.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "harness.h"
+#include "helloc-run.h"
+
+#define T_MS		10000
+#define BIG		(1024 * 1024)
+
+/*
+ * hello on P0 (TCP and UDP), echo on P1 (TCP and UDP), echo on P2 over
+ * TCP bound to IPv4 only (for names whose first address is IPv6); P3 is
+ * left closed.  hello also listens on ::1 when the kernel has IPv6.
+ */
+#define CONF_TMPL \
+    "[hello]\n" \
+    "protocol = tcp udp\n" \
+    "port = @P0@\n" \
+    "bind = 127.0.0.1%s\n" \
+    "handler = hello\n" \
+    "\n" \
+    "[echo]\n" \
+    "protocol = tcp udp\n" \
+    "port = @P1@\n" \
+    "bind = 127.0.0.1\n" \
+    "handler = echo\n" \
+    "\n" \
+    "[echo4]\n" \
+    "protocol = tcp\n" \
+    "port = @P2@\n" \
+    "bind = 127.0.0.1\n" \
+    "handler = echo\n"
+
+static struct daemon d;
+static char conf[1024];
+static char port[HD_NPORTS][8];
+
+static int
+setup(void **state)
+{
+	int i;
+
+	(void)state;
+	snprintf(conf, sizeof(conf), CONF_TMPL, harness_have_ipv6() ? " ::1" : "");
+	if (daemon_start(&d, conf) != 0)
+		return -1;
+	for (i = 0; i < HD_NPORTS; i++)
+		snprintf(port[i], sizeof(port[i]), "%u", d.port[i]);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	int rc = daemon_stop(&d, SIGTERM);
+
+	harness_teardown(state);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Run helloc, print what it said when the exit code is not the one expected. */
+static void
+run(struct hc_run *r, const char *in, int want, const char *const args[])
+{
+	helloc_run(r, in, T_MS, args);
+	if (r->status != want)
+		fail_msg("helloc exited %d, not %d; stdout:\n%s\nstderr:\n%s",
+		    r->status, want, r->out, r->err);
+}
+
+static void
+test_dialogue_tcp(void **state)
+{
+	struct hc_run r;
+
+	(void)state;
+	run(&r, NULL, 0, (const char *const[]){ "127.0.0.1", port[0], "Michael",
+	    "Tracy", "Sarah", NULL });
+	assert_string_equal(r.out, "Welcome!\nHello, Michael!\nHello, Tracy!\nHello, Sarah!\n");
+	assert_string_equal(r.err, "");
+	helloc_run_free(&r);
+	/* The conversation ended with the quit word, not a reset or a timeout. */
+	assert_true(log_wait(&d, "reason=quit", T_MS));
+	assert_false(log_contains(&d, "reason=client reset"));
+}
+
+/* echo sends no greeting: the client must not hang waiting for one. */
+static void
+test_dialogue_no_greeting(void **state)
+{
+	struct hc_run r;
+
+	(void)state;
+	run(&r, NULL, 0, (const char *const[]){ "127.0.0.1", port[1], "one",
+	    "two words", NULL });
+	assert_string_equal(r.out, "one\ntwo words\n");
+	assert_true(r.ms < 3000);
+	helloc_run_free(&r);
+}
+
+static void
+test_dialogue_names(void **state)
+{
+	struct hc_run r;
+
+	(void)state;
+	/* Every address of the name is tried: echo4 listens on IPv4 only. */
+	run(&r, NULL, 0, (const char *const[]){ "localhost", port[2], "hi", NULL });
+	assert_string_equal(r.out, "hi\n");
+	helloc_run_free(&r);
+	run(&r, NULL, 0, (const char *const[]){ "-4", "localhost", port[0], "Tracy", NULL });
+	assert_string_equal(r.out, "Welcome!\nHello, Tracy!\n");
+	helloc_run_free(&r);
+	if (!harness_have_ipv6())
+		return;
+	run(&r, NULL, 0, (const char *const[]){ "::1", port[0], "Sarah", NULL });
+	assert_string_equal(r.out, "Welcome!\nHello, Sarah!\n");
+	helloc_run_free(&r);
+	run(&r, NULL, 0, (const char *const[]){ "-u", "-6", "::1", port[0], "Sarah", NULL });
+	assert_string_equal(r.out, "Hello, Sarah!\n");
+	helloc_run_free(&r);
+}
+
+static void
+test_dialogue_udp(void **state)
+{
+	struct hc_run r;
+
+	(void)state;
+	run(&r, NULL, 0, (const char *const[]){ "-u", "127.0.0.1", port[0], "Michael",
+	    "Tracy", NULL });
+	assert_string_equal(r.out, "Hello, Michael!\nHello, Tracy!\n");
+	assert_string_equal(r.err, "");
+	helloc_run_free(&r);
+	run(&r, NULL, 0, (const char *const[]){ "--udp", "127.0.0.1", port[1], "echo me", NULL });
+	assert_string_equal(r.out, "echo me\n");
+	helloc_run_free(&r);
+}
+
+/* A UDP port where a socket is bound but nobody answers: three tries, then exit 1. */
+static void
+test_udp_timeout(void **state)
+{
+	char buf[64], pstr[8], want[64];
+	uint16_t p = harness_free_port();
+	struct hc_run r;
+	int fd, n = 0;
+
+	(void)state;
+	assert_true((fd = udp_socket("127.0.0.1", p)) >= 0);
+	snprintf(pstr, sizeof(pstr), "%u", p);
+	run(&r, NULL, 1, (const char *const[]){ "-u", "-w", "0.2", "127.0.0.1", pstr,
+	    "Michael", NULL });
+	assert_string_equal(r.out, "");
+	snprintf(want, sizeof(want), "helloc: 127.0.0.1 port %u: no reply", p);
+	assert_non_null(strstr(r.err, want));
+	assert_non_null(strstr(r.err, "after 3 tries"));
+	assert_true(r.ms >= 550);
+	helloc_run_free(&r);
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) == 7) {
+		assert_memory_equal(buf, "Michael", 7);
+		n++;
+	}
+	assert_int_equal(n, 3);
+	close(fd);
+}
+
+static void
+test_refused(void **state)
+{
+	char want[64];
+	struct hc_run r;
+
+	(void)state;
+	snprintf(want, sizeof(want), "helloc: 127.0.0.1 port %s: Connection refused\n", port[3]);
+	run(&r, NULL, 1, (const char *const[]){ "127.0.0.1", port[3], "Michael", NULL });
+	assert_string_equal(r.err, want);
+	assert_string_equal(r.out, "");
+	helloc_run_free(&r);
+	/* Over UDP the refusal is an ICMP error, reported the same way. */
+	run(&r, NULL, 1, (const char *const[]){ "-u", "127.0.0.1", port[3], "Michael", NULL });
+	assert_string_equal(r.err, want);
+	helloc_run_free(&r);
+	run(&r, NULL, 1, (const char *const[]){ "name.invalid", "9999", "x", NULL });
+	assert_non_null(strstr(r.err, "helloc: name.invalid port 9999: "));
+	helloc_run_free(&r);
+}
+
+static void
+test_relay_tcp_hello(void **state)
+{
+	const char *in = harness_path("relay-hello.in");
+	struct hc_run r;
+
+	(void)state;
+	/* stdin ends: our write side is shut, and the replies still arrive. */
+	harness_write_file(in, "Michael\nTracy\n");
+	run(&r, in, 0, (const char *const[]){ "127.0.0.1", port[0], NULL });
+	assert_string_equal(r.out, "Welcome!\r\nHello, Michael!\r\nHello, Tracy!\r\n");
+	helloc_run_free(&r);
+}
+
+static void
+test_relay_tcp_binary(void **state)
+{
+	const char *in = harness_path("relay-binary.in");
+	unsigned char *buf = malloc(BIG);
+	uint32_t x = 2463534242u;
+	struct hc_run r;
+	FILE *fp;
+	size_t i;
+
+	(void)state;
+	assert_non_null(buf);
+	/* Every byte value, NULs and CR LF included, in a xorshift sequence. */
+	for (i = 0; i < BIG; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		buf[i] = (unsigned char)x;
+	}
+	assert_non_null(fp = fopen(in, "wb"));
+	assert_int_equal(fwrite(buf, 1, BIG, fp), BIG);
+	fclose(fp);
+	run(&r, in, 0, (const char *const[]){ "127.0.0.1", port[1], NULL });
+	assert_int_equal(r.outlen, BIG);
+	assert_memory_equal(r.out, buf, BIG);
+	helloc_run_free(&r);
+	free(buf);
+}
+
+static void
+test_relay_udp(void **state)
+{
+	const char *in = harness_path("relay-udp.in");
+	struct hc_run r;
+
+	(void)state;
+	/* One datagram per line; CRLF and the unterminated last line too. */
+	harness_write_file(in, "Michael\nTracy\r\nSarah");
+	run(&r, in, 0, (const char *const[]){ "-u", "127.0.0.1", port[0], NULL });
+	assert_string_equal(r.out, "Hello, Michael!\nHello, Tracy!\nHello, Sarah!\n");
+	helloc_run_free(&r);
+}
+
+/* --bench --json: parse it and check the counts. */
+static void
+check_bench(const char *const args[], double want, bool expect_wrong)
+{
+	struct hc_run r;
+	double n;
+
+	run(&r, NULL, 0, args);
+	n = json_number(r.out, "transactions");
+	if (want > 0)
+		assert_true(n == want);
+	else
+		assert_true(n > 0);
+	assert_true(json_number(r.out, "errors") == 0);
+	assert_true(json_number(r.out, "timeouts") == 0);
+	if (expect_wrong)
+		assert_true(json_number(r.out, "wrong") == n);
+	else
+		assert_true(json_number(r.out, "wrong") == 0);
+	assert_true(json_number(r.out, "rate") > 0);
+	assert_true(json_number(r.out, "seconds") > 0);
+	assert_true(json_number(r.out, "max") > 0);
+	assert_true(json_number(r.out, "p50") <= json_number(r.out, "p90"));
+	assert_true(json_number(r.out, "p90") <= json_number(r.out, "p99"));
+	assert_true(json_number(r.out, "p99") <= json_number(r.out, "max"));
+	/* One line of JSON and nothing else. */
+	assert_true(r.out[0] == '{' && strchr(r.out, '\n') == r.out + r.outlen - 1);
+	helloc_run_free(&r);
+}
+
+static void
+test_bench_echo(void **state)
+{
+	(void)state;
+	check_bench((const char *const[]){ "--bench", "-c", "4", "-n", "300", "-m", "ping",
+	    "--expect", "ping", "--json", "127.0.0.1", port[1], NULL }, 300, false);
+	check_bench((const char *const[]){ "--bench", "-u", "-c", "4", "-n", "300", "-m",
+	    "ping", "--expect", "ping", "--json", "127.0.0.1", port[1], NULL }, 300, false);
+}
+
+static void
+test_bench_hello(void **state)
+{
+	(void)state;
+	check_bench((const char *const[]){ "--bench", "-c", "8", "-n", "400",
+	    "--expect", "Hello, Michael!", "--json", "127.0.0.1", port[0], NULL }, 400, false);
+	check_bench((const char *const[]){ "--bench", "-u", "-c", "8", "-n", "400",
+	    "--expect", "Hello, Michael!", "--json", "127.0.0.1", port[0], NULL }, 400, false);
+	/* A duration instead of a count. */
+	check_bench((const char *const[]){ "--bench", "-c", "4", "-d", "0.5", "-m", "Tracy",
+	    "--expect", "Hello, Tracy!", "--json", "127.0.0.1", port[0], NULL }, 0, false);
+	/* Replies that are not the expected one are counted. */
+	check_bench((const char *const[]){ "--bench", "-c", "2", "-n", "20",
+	    "--expect", "Goodbye", "--json", "127.0.0.1", port[0], NULL }, 20, true);
+}
+
+static void
+test_bench_table(void **state)
+{
+	struct hc_run r;
+
+	(void)state;
+	run(&r, NULL, 0, (const char *const[]){ "--bench", "-n", "50", "127.0.0.1",
+	    port[0], NULL });
+	assert_non_null(strstr(r.out, "greeting read first"));
+	assert_non_null(strstr(r.out, "transactions  50\n"));
+	assert_non_null(strstr(r.out, "errors        0\n"));
+	assert_non_null(strstr(r.out, "timeouts      0\n"));
+	assert_non_null(strstr(r.out, "latency ms    p50 "));
+	helloc_run_free(&r);
+	/* A target that refuses: exit 1, naming it. */
+	run(&r, NULL, 1, (const char *const[]){ "--bench", "-n", "5", "127.0.0.1",
+	    port[3], NULL });
+	assert_non_null(strstr(r.err, "Connection refused"));
+	helloc_run_free(&r);
+}
+
+static void
+test_usage(void **state)
+{
+	struct hc_run r;
+
+	(void)state;
+	run(&r, NULL, 64, (const char *const[]){ NULL });
+	assert_non_null(strstr(r.err, "usage: helloc"));
+	helloc_run_free(&r);
+	run(&r, NULL, 64, (const char *const[]){ "127.0.0.1", NULL });
+	helloc_run_free(&r);
+	run(&r, NULL, 64, (const char *const[]){ "--status", NULL });
+	assert_non_null(strstr(r.err, "--status is not supported yet"));
+	helloc_run_free(&r);
+	run(&r, NULL, 64, (const char *const[]){ "--bench", "-n", "5", "-d", "1", "h", "p", NULL });
+	helloc_run_free(&r);
+	run(&r, NULL, 64, (const char *const[]){ "-c", "4", "h", "p", NULL });
+	helloc_run_free(&r);
+	run(&r, NULL, 64, (const char *const[]){ "-w", "soon", "h", "p", NULL });
+	helloc_run_free(&r);
+	run(&r, NULL, 64, (const char *const[]){ "--get", "--bench", "http://h/", NULL });
+	helloc_run_free(&r);
+	run(&r, NULL, 64, (const char *const[]){ "--frobnicate", NULL });
+	helloc_run_free(&r);
+	run(&r, NULL, 0, (const char *const[]){ "-h", NULL });
+	assert_non_null(strstr(r.out, "usage: helloc"));
+	assert_string_equal(r.err, "");
+	helloc_run_free(&r);
+	run(&r, NULL, 0, (const char *const[]){ "-V", NULL });
+	assert_string_equal(r.out, "helloc " PACKAGE_VERSION "\n");
+	helloc_run_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dialogue_tcp),
+		cmocka_unit_test(test_dialogue_no_greeting),
+		cmocka_unit_test(test_dialogue_names),
+		cmocka_unit_test(test_dialogue_udp),
+		cmocka_unit_test(test_udp_timeout),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_relay_tcp_hello),
+		cmocka_unit_test(test_relay_tcp_binary),
+		cmocka_unit_test(test_relay_udp),
+		cmocka_unit_test(test_bench_echo),
+		cmocka_unit_test(test_bench_hello),
+		cmocka_unit_test(test_bench_table),
+		cmocka_unit_test(test_usage),
+	};
+
+	harness_init();
+	helloc_init();
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
