@@ -80,14 +80,19 @@ child_run(struct service *svc, int cfd)
 	char		 who[SERVICE_NAME_MAX + 3];
 
 	child_signals();
+	/*
+	 * Forget the parent's syslog socket first: it may well be descriptor
+	 * CHILD_FD, and closelog() after the dup2 would close the connection.
+	 * The next log line opens a socket of the child's own.
+	 */
+	log_reopen();
 	if (cfd != CHILD_FD) {
 		if (dup2(cfd, CHILD_FD) == -1)
 			_exit(EX_OSERR);
 		cfd = CHILD_FD;
 	}
-	/* Listeners, epoll, signalfd, pidfile, control socket, syslog: none is ours. */
+	/* Listeners, epoll, signalfd, pidfile, control socket: none is ours. */
 	closefrom(CHILD_FD + 1);
-	log_reopen();
 	conn_init(&c, cfd, svc);
 	setproctitle("%s %s", svc->name, c.peername);
 	snprintf(who, sizeof(who), "%s: ", svc->name);

@@ -56,7 +56,8 @@ log_setup(int facility, int level)
 
 /*
  * A forked child closes every inherited descriptor, the syslog socket
- * among them: forget it, so that the next message opens a new one.
+ * among them: close it through syslog itself, before the child reuses
+ * its number, and open the next one only when a message needs it.
  */
 void
 log_reopen(void)

@@ -11,7 +11,7 @@
 void	log_init(int facility, int level, bool to_stderr);
 /* Change facility and level (after a config load or reload). */
 void	log_setup(int facility, int level);
-/* In a forked child: reopen syslog lazily after its descriptor was closed. */
+/* In a forked child: drop the parent's syslog socket; the next line opens one lazily. */
 void	log_reopen(void);
 
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
