@@ -1,4 +1,4 @@
-/* Integration tests: sockets passed the way systemd's socket activation passes them. */
+/* Integration tests: what systemd gives and takes: passed sockets, and sd_notify. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -6,6 +6,8 @@
 #include <cmocka.h>
 
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <poll.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -193,6 +195,79 @@ test_dualstack(void **state)
 	close(fd);
 }
 
+/* A datagram socket standing for systemd's notification socket. */
+static int
+notify_socket(const char *path)
+{
+	struct sockaddr_un sun;
+	int	 fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	assert_true(strlen(path) < sizeof(sun.sun_path));
+	strcpy(sun.sun_path, path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	return fd;
+}
+
+/* The next notification, NUL-terminated in buf; fails after timeout_ms. */
+static void
+notify_next(int fd, char *buf, size_t len, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t	 n;
+
+	assert_int_equal(poll(&pfd, 1, timeout_ms), 1);
+	n = recv(fd, buf, len - 1, 0);
+	assert_true(n > 0);
+	buf[n] = '\0';
+}
+
+/*
+ * Type=notify: READY=1 once serving, with a STATUS= line; RELOADING=1
+ * then READY=1 around a reload, a failed one too; STOPPING=1 on SIGTERM.
+ */
+static void
+test_notify(void **state)
+{
+	struct daemon d;
+	const char *path = harness_path("notify");
+	char	 msg[512];
+	int	 fd;
+
+	(void)state;
+	fd = notify_socket(path);
+	setenv("NOTIFY_SOCKET", path, 1);
+	assert_int_equal(daemon_start_with(&d, "[hello]\nprotocol = tcp\n"
+	    "port = @P0@\nbind = 127.0.0.1\nhandler = hello\n",
+	    HD_PROBE_LOG, NULL), 0);
+	unsetenv("NOTIFY_SOCKET");
+	notify_next(fd, msg, sizeof(msg), T_MS);
+	assert_non_null(strstr(msg, "READY=1"));
+	assert_non_null(strstr(msg, "STATUS=1 services, 0 connections"));
+
+	daemon_signal(&d, SIGHUP);
+	notify_next(fd, msg, sizeof(msg), T_MS);
+	assert_non_null(strstr(msg, "RELOADING=1"));
+	notify_next(fd, msg, sizeof(msg), T_MS);
+	assert_non_null(strstr(msg, "READY=1"));
+
+	daemon_rewrite(&d, "[hello]\nprotocol = tcp\nport = nonsense\n");
+	daemon_signal(&d, SIGHUP);
+	notify_next(fd, msg, sizeof(msg), T_MS);
+	assert_non_null(strstr(msg, "RELOADING=1"));
+	notify_next(fd, msg, sizeof(msg), T_MS);
+	assert_non_null(strstr(msg, "READY=1"));
+	assert_true(log_wait(&d, "reload failed", T_MS));
+
+	kill(d.pid, SIGTERM);
+	notify_next(fd, msg, sizeof(msg), T_MS);
+	assert_non_null(strstr(msg, "STOPPING=1"));
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -200,6 +275,7 @@ main(void)
 		cmocka_unit_test_teardown(test_adopt, harness_teardown),
 		cmocka_unit_test_teardown(test_adopt_on_reload, harness_teardown),
 		cmocka_unit_test_teardown(test_dualstack, harness_teardown),
+		cmocka_unit_test_teardown(test_notify, harness_teardown),
 	};
 
 	harness_init();
