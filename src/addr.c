@@ -398,3 +398,11 @@ addr_format_peer(const struct sockaddr *sa, enum log_peer mode, char *buf, size_
 	}
 	return buf;
 }
+
+const char *
+addr_proto_name(int protocols)
+{
+	if (protocols == (PROTO_TCP | PROTO_UDP))
+		return "tcp,udp";
+	return protocols == PROTO_TCP ? "tcp" : "udp";
+}

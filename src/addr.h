@@ -37,6 +37,9 @@ int addr_parse(const char *s, uint16_t port, struct bind_addr *out, const char *
  */
 int addr_parse_port(const char *s, int protocols, uint16_t *port, const char **err);
 
+/* "tcp", "udp" or "tcp,udp" for PROTO_TCP and PROTO_UDP flags. */
+const char *addr_proto_name(int protocols);
+
 /* The wildcard address of family AF_INET or AF_INET6 with the given port. */
 void addr_wildcard(int family, uint16_t port, struct bind_addr *out);
 

@@ -321,14 +321,6 @@ summary_addrs(const struct service *svc)
 	return s;
 }
 
-static const char *
-protocols_text(int protocols)
-{
-	if (protocols == (PROTO_TCP | PROTO_UDP))
-		return "tcp,udp";
-	return protocols == PROTO_TCP ? "tcp" : "udp";
-}
-
 /*
  * Print the -t summary, one aligned line per service:
  * "hello    tcp,udp  127.0.0.1:9999 [::1]:9999  handler=hello".
@@ -350,7 +342,7 @@ config_summary(const struct config *conf, FILE *out)
 	}
 	for (i = 0; i < conf->nservices; i++) {
 		fprintf(out, "%-*s  %-7s  %-*s  handler=%s%s\n", (int)namew,
-		    conf->services[i].name, protocols_text(conf->services[i].protocols),
+		    conf->services[i].name, addr_proto_name(conf->services[i].protocols),
 		    (int)addrw, addrs[i] != NULL ? addrs[i] : "?",
 		    conf->services[i].handler->name,
 		    conf->services[i].enabled ? "" : " (disabled)");

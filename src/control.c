@@ -61,14 +61,6 @@ control_close(struct control *ctl)
 	ctl->path = NULL;
 }
 
-static const char *
-protocols_name(int p)
-{
-	if (p == (PROTO_TCP | PROTO_UDP))
-		return "tcp,udp";
-	return p == PROTO_TCP ? "tcp" : "udp";
-}
-
 size_t
 control_status(const struct config *conf, unsigned children, char *buf,
     size_t len)
@@ -88,7 +80,7 @@ control_status(const struct config *conf, unsigned children, char *buf,
 		n = snprintf(buf + used, len - used, "%s %s active=%u "
 		    "accepted=%llu datagrams=%llu refused=%llu "
 		    "refused_guard=%llu refused_fork=%llu\n", svc->name,
-		    protocols_name(svc->protocols), c->active,
+		    addr_proto_name(svc->protocols), c->active,
 		    (unsigned long long)c->accepted,
 		    (unsigned long long)c->datagrams,
 		    (unsigned long long)c->refused,

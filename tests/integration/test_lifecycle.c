@@ -1,6 +1,7 @@
 /* Integration: stop with children alive, reaping, max_children, SIGUSR1. */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <pwd.h>
 #include <signal.h>
@@ -317,6 +318,77 @@ test_service_user(void **state)
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
+/* Everything the control socket at path says, into buf; its length. */
+static size_t
+control_read(const char *path, char *buf, size_t len)
+{
+	struct sockaddr_un sun;
+	ssize_t	 n;
+	int	 fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	assert_true(strlen(path) < sizeof(sun.sun_path));
+	strcpy(sun.sun_path, path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	n = read_all(fd, buf, len, T_MS);
+	close(fd);
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+/*
+ * The control socket answers each connection with the status: a line for
+ * the daemon, one per enabled service with its counters; a reload that
+ * moves it removes the old socket.
+ */
+static void
+test_control_socket(void **state)
+{
+	struct daemon d;
+	const char *tmpl =
+	    "[global]\ncontrol = @DIR@/ctl\n"
+	    "[hello]\nprotocol = tcp\nport = @P0@\nbind = 127.0.0.1\n"
+	    "handler = hello\n"
+	    "[echo]\nprotocol = udp\nport = @P1@\nbind = 127.0.0.1\n"
+	    "handler = echo\n"
+	    "[off]\nprotocol = tcp\nport = @P2@\nhandler = echo\n"
+	    "enabled = no\n";
+	char	 buf[4096], want[128], reply[16];
+	int	 fd;
+
+	(void)state;
+	/* Ready when the log says so: a probe connection would be counted. */
+	assert_int_equal(daemon_start_with(&d, tmpl, HD_PROBE_LOG, NULL), 0);
+	fd = greeted(d.port[0]);
+	assert_int_equal(udp_ask("127.0.0.1", d.port[1], "ping", 4, reply,
+	    sizeof(reply), T_MS), 4);
+	control_read(harness_path("ctl"), buf, sizeof(buf));
+	snprintf(want, sizeof(want), " pid %ld children 1\n", (long)d.pid);
+	assert_non_null(strstr(buf, want));
+	assert_true(strncmp(buf, "hellod ", 7) == 0);
+	assert_non_null(strstr(buf, "\nhello tcp active=1 accepted=1 "
+	    "datagrams=0 refused=0"));
+	assert_non_null(strstr(buf, "\necho udp active=0 accepted=0 "
+	    "datagrams=1 refused=0"));
+	assert_null(strstr(buf, "\noff "));
+	close(fd);
+	assert_true(proc_wait_children(d.pid, 0, T_MS));
+
+	daemon_rewrite(&d, "[global]\ncontrol = @DIR@/ctl2\n"
+	    "[hello]\nprotocol = tcp\nport = @P0@\nbind = 127.0.0.1\n"
+	    "handler = hello\n");
+	daemon_signal(&d, SIGHUP);
+	assert_true(log_wait(&d, "configuration reloaded", T_MS));
+	control_read(harness_path("ctl2"), buf, sizeof(buf));
+	/* The counters of a service that stays carry over the reload. */
+	assert_non_null(strstr(buf, "\nhello tcp active=0 accepted=1 "));
+	assert_int_equal(access(harness_path("ctl"), F_OK), -1);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	assert_int_equal(access(harness_path("ctl2"), F_OK), -1);
+}
+
 int
 main(void)
 {
@@ -327,6 +399,7 @@ main(void)
 		cmocka_unit_test_teardown(test_max_children, harness_teardown),
 		cmocka_unit_test_teardown(test_sigusr1_status, harness_teardown),
 		cmocka_unit_test_teardown(test_service_user, harness_teardown),
+		cmocka_unit_test_teardown(test_control_socket, harness_teardown),
 	};
 
 	harness_init();
