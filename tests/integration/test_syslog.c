@@ -682,65 +682,119 @@ test_startup_errors(void **state)
 }
 
 /*
+ * Make mounts made from now on invisible outside this namespace: "/" and
+ * everything below it, or, where "/" is no mount point (in a chroot),
+ * /dev alone, which then must be one: a mount on a plain directory of a
+ * shared mount would show in the machine's namespace too.
+ */
+static int
+private_mounts(void)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -1;
+	return mount(NULL, "/dev", NULL, MS_REC | MS_PRIVATE, NULL);
+}
+
+/*
+ * Put the real dev_nodes and dev_dirs back into the new /dev, from the
+ * O_PATH descriptors taken before it covered them: a bind mount follows
+ * /proc/self/fd/N to the file itself.
+ */
+static int
+dev_rebind(const int *nodes, const int *dirs)
+{
+	char path[64], src[64];
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
+		if (nodes[i] == -1)
+			continue;
+		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
+		snprintf(src, sizeof(src), "/proc/self/fd/%d", nodes[i]);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == -1)
+			return -1;
+		close(fd);
+		if (mount(src, path, NULL, MS_BIND, NULL) == -1)
+			return -1;
+	}
+	for (i = 0; i < sizeof(dev_dirs) / sizeof(dev_dirs[0]); i++) {
+		if (dirs[i] == -1)
+			continue;
+		snprintf(path, sizeof(path), "/dev/%s", dev_dirs[i]);
+		snprintf(src, sizeof(src), "/proc/self/fd/%d", dirs[i]);
+		if (mkdir(path, 0755) == -1 ||
+		    mount(src, path, NULL, MS_BIND | MS_REC, NULL) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * Give this process, and so every rsyslogd and hellod it starts, a /dev
  * of its own whose "log" leads to our rsyslogd's socket.  syslog(3) has
  * /dev/log compiled in, and the machine's may be missing, a socket or a
  * symbolic link, so the whole of /dev is replaced, in a private mount
  * namespace: a tmpfs holding bind mounts of the few real devices a daemon
- * opens.  It is built aside and moved over /dev in one step, since once
- * it is in place the real nodes are out of sight.  Nothing changes
- * outside this process's namespace, which ends with it.
+ * opens.  Nothing changes outside this process's namespace, which ends
+ * with it.  Where the kernel or the machine (a container, a chroot without
+ * a /dev mount) does not allow it, the test is skipped.
  */
 static int
 private_dev(const char *sock)
 {
-	char stage[PATH_MAX], path[PATH_MAX + 32], src[64];
-	struct stat st;
+	int nodes[sizeof(dev_nodes) / sizeof(dev_nodes[0])];
+	int dirs[sizeof(dev_dirs) / sizeof(dev_dirs[0])];
+	const char *step;
 	size_t i;
-	int fd;
+	int rc = 77;
 
-	snprintf(stage, sizeof(stage), "%s", harness_path("dev"));
-	if (unshare(CLONE_NEWNS) == -1) {
-		fprintf(stderr, "unshare(CLONE_NEWNS): %s: skipped\n",
-		    strerror(errno));
-		return 77;
-	}
-	/* Else a mount below a shared "/" would show in the real namespace. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
-	    mkdir(stage, 0755) == -1 ||
-	    mount("tmpfs", stage, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755") == -1)
-		goto fail;
+	for (i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++)
+		nodes[i] = -1;
+	for (i = 0; i < sizeof(dev_dirs) / sizeof(dev_dirs[0]); i++)
+		dirs[i] = -1;
+	step = "unshare(CLONE_NEWNS)";
+	if (unshare(CLONE_NEWNS) == -1)
+		goto out;
+	step = "private mounts";
+	if (private_mounts() == -1)
+		goto out;
 	for (i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
+		char src[64];
+
 		snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
-		snprintf(path, sizeof(path), "%s/%s", stage, dev_nodes[i]);
-		if (stat(src, &st) == -1)
-			continue;
-		if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == -1)
-			goto fail;
-		close(fd);
-		if (mount(src, path, NULL, MS_BIND, NULL) == -1)
-			goto fail;
+		nodes[i] = open(src, O_PATH | O_CLOEXEC);
 	}
 	for (i = 0; i < sizeof(dev_dirs) / sizeof(dev_dirs[0]); i++) {
+		char src[64];
+
 		snprintf(src, sizeof(src), "/dev/%s", dev_dirs[i]);
-		snprintf(path, sizeof(path), "%s/%s", stage, dev_dirs[i]);
-		if (stat(src, &st) == -1 || !S_ISDIR(st.st_mode))
-			continue;
-		if (mkdir(path, 0755) == -1 ||
-		    mount(src, path, NULL, MS_BIND | MS_REC, NULL) == -1)
-			goto fail;
+		dirs[i] = open(src, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	}
-	snprintf(path, sizeof(path), "%s/fd", stage);
-	if (symlink("/proc/self/fd", path) == -1)
-		goto fail;
-	snprintf(path, sizeof(path), "%s/log", stage);
-	if (symlink(sock, path) == -1 ||
-	    mount(stage, "/dev", NULL, MS_MOVE, NULL) == -1 || rmdir(stage) == -1)
-		goto fail;
-	return 0;
-fail:
-	fprintf(stderr, "private /dev at %s: %s\n", stage, strerror(errno));
-	return 99;
+	step = "tmpfs on /dev";
+	if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755") == -1)
+		goto out;
+	/* From here on a failure leaves this process without a usable /dev. */
+	rc = 99;
+	step = "/dev contents";
+	if (dev_rebind(nodes, dirs) == -1 ||
+	    symlink("/proc/self/fd", "/dev/fd") == -1 ||
+	    symlink(sock, "/dev/log") == -1)
+		goto out;
+	rc = 0;
+out:
+	if (rc != 0)
+		fprintf(stderr, "private /dev (%s): %s%s\n", step,
+		    strerror(errno), rc == 77 ? ": skipped" : "");
+	for (i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++)
+		if (nodes[i] != -1)
+			close(nodes[i]);
+	for (i = 0; i < sizeof(dev_dirs) / sizeof(dev_dirs[0]); i++)
+		if (dirs[i] != -1)
+			close(dirs[i]);
+	return rc;
 }
 
 /* At exit: SIGTERM, at most RSYSLOG_MS to go, then SIGKILL. */
