@@ -313,16 +313,27 @@ siphash24(const uint8_t k[16], const uint8_t *in, size_t len)
 	return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
+/*
+ * Draw the key of log_peer = hash.  The parent calls this before its
+ * first fork: a key drawn in a child would die with it, and every
+ * connection would hash the same peer differently.
+ */
+void
+addr_init(void)
+{
+	if (!peer_keyed) {
+		arc4random_buf(peer_key, sizeof(peer_key));
+		peer_keyed = true;
+	}
+}
+
 static void
 format_hash(const struct sockaddr *sa, char *buf, size_t len)
 {
 	uint8_t in[1 + sizeof(struct in6_addr)];
 	size_t n;
 
-	if (!peer_keyed) {
-		arc4random_buf(peer_key, sizeof(peer_key));
-		peer_keyed = true;
-	}
+	addr_init();
 	in[0] = (uint8_t)sa->sa_family;
 	if (sa->sa_family == AF_INET6) {
 		memcpy(in + 1, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);

@@ -37,6 +37,9 @@ int addr_parse(const char *s, uint16_t port, struct bind_addr *out, const char *
  */
 int addr_parse_port(const char *s, int protocols, uint16_t *port, const char **err);
 
+/* Prepare the module (the log_peer hash key); call before the first fork. */
+void	addr_init(void);
+
 /* "tcp", "udp" or "tcp,udp" for PROTO_TCP and PROTO_UDP flags. */
 const char *addr_proto_name(int protocols);
 

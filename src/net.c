@@ -43,7 +43,13 @@ net_listen(int proto, const struct sockaddr *sa, socklen_t salen,
 	fd = socket(sa->sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return net_fail(-1, "socket", err, errlen);
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+	/*
+	 * TCP only: a listener must rebind while old connections linger in
+	 * TIME_WAIT.  On UDP, SO_REUSEADDR would let any local user bind the
+	 * same address and port and receive the service's datagrams.
+	 */
+	if (proto == PROTO_TCP &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
 		return net_fail(fd, "setsockopt SO_REUSEADDR", err, errlen);
 	if (sa->sa_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)

@@ -565,6 +565,7 @@ start(struct server *s)
 		log_err("signalfd");
 		return EX_OSERR;
 	}
+	addr_init();
 	if (pidfile_setup(s) == -1)
 		return EX_CANTCREAT;
 	listener_passed(&s->pool);

@@ -274,6 +274,38 @@ test_port_in_use(void **state)
 	free(log);
 }
 
+/*
+ * A UDP port someone else holds is in use for the daemon too, even when
+ * that someone set SO_REUSEADDR: with it on both sides, Linux would let
+ * both bind, and the newer socket would take the service's datagrams.
+ */
+static void
+test_udp_port_in_use(void **state)
+{
+	struct sockaddr_in sin;
+	struct daemon d;
+	uint16_t port = harness_free_port();
+	char conf[512];
+	int fd, one = 1;
+
+	(void)state;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)), 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	snprintf(conf, sizeof(conf),
+	    "[busy]\nprotocol = udp\nport = %u\nbind = 127.0.0.1\n"
+	    "handler = hello\n", port);
+	assert_int_equal(daemon_start_with(&d, conf, HD_PROBE_LOG, NULL), 71);
+	close(fd);
+	assert_true(log_contains(&d, "busy: udp 127.0.0.1:"));
+}
+
 int
 main(void)
 {
@@ -287,6 +319,7 @@ main(void)
 		cmocka_unit_test(test_missing_config),
 		cmocka_unit_test_teardown(test_pidfile, harness_teardown),
 		cmocka_unit_test_teardown(test_port_in_use, harness_teardown),
+		cmocka_unit_test_teardown(test_udp_port_in_use, harness_teardown),
 	};
 
 	harness_init();

@@ -370,6 +370,76 @@ test_idle_timeout(void **state)
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
+/* Open and quit one hello connection on port, so that its lines are logged. */
+static void
+hello_quit(uint16_t port)
+{
+	char	 buf[64];
+	int	 fd = connect_greeted("127.0.0.1", port);
+
+	assert_int_equal(send_str(fd, "exit\n"), 0);
+	assert_int_equal(read_all(fd, buf, sizeof(buf), T_MS), 0);
+	close(fd);
+}
+
+/* The peer field of the n-th (0, 1, ...) "NAME: connect " line of the log, into out. */
+static void
+logged_peer(struct daemon *d, const char *name, unsigned n, char *out,
+    size_t len)
+{
+	char	 needle[64], *log = harness_read_file(d->log), *p = log;
+	size_t	 i;
+
+	snprintf(needle, sizeof(needle), "%s: connect ", name);
+	for (i = 0; (p = strstr(p, needle)) != NULL; i++, p++)
+		if (i == n)
+			break;
+	assert_non_null(p);
+	p += strlen(needle);
+	for (i = 0; i + 1 < len && p[i] != '\n' && p[i] != '\0'; i++)
+		out[i] = p[i];
+	out[i] = '\0';
+	free(log);
+}
+
+/*
+ * log_peer: the same client hashes the same across connections (each is
+ * logged by its own child, so the key must be drawn before the fork),
+ * prefix shows the network, none hides the peer.
+ */
+static void
+test_log_peer(void **state)
+{
+	struct daemon d;
+	char	 a[64], b[64];
+
+	(void)state;
+	assert_int_equal(daemon_start(&d,
+	    "[hashed]\nprotocol = tcp\nport = @P0@\nbind = 127.0.0.1\n"
+	    "handler = hello\nlog_peer = hash\n"
+	    "[netted]\nprotocol = tcp\nport = @P1@\nbind = 127.0.0.1\n"
+	    "handler = hello\nlog_peer = prefix\n"
+	    "[hidden]\nprotocol = tcp\nport = @P2@\nbind = 127.0.0.1\n"
+	    "handler = hello\nlog_peer = none\n"), 0);
+	hello_quit(d.port[0]);
+	hello_quit(d.port[0]);
+	hello_quit(d.port[1]);
+	hello_quit(d.port[2]);
+	assert_true(log_wait_n(&d, "reason=quit", 4, T_MS));
+	/* The probe's connection was the first on port 0: compare the next two. */
+	logged_peer(&d, "hashed", 1, a, sizeof(a));
+	logged_peer(&d, "hashed", 2, b, sizeof(b));
+	assert_int_equal(strlen(a), 10);
+	assert_true(strncmp(a, "h:", 2) == 0);
+	assert_string_equal(a, b);
+	logged_peer(&d, "netted", 0, a, sizeof(a));
+	assert_string_equal(a, "127.0.0.0/24");
+	logged_peer(&d, "hidden", 0, a, sizeof(a));
+	assert_string_equal(a, "-");
+	assert_false(log_contains(&d, "hashed: connect 127.0.0.1"));
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
 int
 main(void)
 {
@@ -387,6 +457,7 @@ main(void)
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_qotd),
 		cmocka_unit_test(test_idle_timeout),
+		cmocka_unit_test_teardown(test_log_peer, harness_teardown),
 	};
 
 	harness_init();
