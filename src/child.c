@@ -21,16 +21,33 @@
 #define CHILD_FD	3
 
 static void
+child_sigterm(int sig)
+{
+	(void)sig;
+	conn_stopping = 1;
+}
+
+/*
+ * The parent's dispositions and mask are not the child's: everything back
+ * to the default, but SIGTERM, which ends the conversation at its next
+ * wait (see conn_stopping) so that the end line is still logged.
+ */
+static void
 child_signals(void)
 {
-	static const int sigs[] = { SIGHUP, SIGINT, SIGTERM, SIGUSR1,
-	    SIGCHLD, SIGPIPE };
+	static const int sigs[] = { SIGHUP, SIGINT, SIGUSR1, SIGCHLD, SIGPIPE };
+	struct sigaction sa;
 	sigset_t set;
 	size_t	 i;
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], SIG_DFL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = child_sigterm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
 	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -71,6 +72,25 @@ conn_init(struct conn *c, int fd, const struct service *svc)
 	c->last_io_ms = conn_now_ms();
 }
 
+volatile sig_atomic_t conn_stopping;
+
+/* poll(), with SIGTERM let through for the time of the wait only. */
+static int
+conn_poll(struct pollfd *pfd, int wait_ms)
+{
+	struct timespec	 ts, *tsp = NULL;
+	sigset_t	 mask;
+
+	if (wait_ms >= 0) {
+		ts.tv_sec = wait_ms / 1000;
+		ts.tv_nsec = (long)(wait_ms % 1000) * 1000000;
+		tsp = &ts;
+	}
+	sigprocmask(SIG_SETMASK, NULL, &mask);
+	sigdelset(&mask, SIGTERM);
+	return ppoll(pfd, 1, tsp, &mask);
+}
+
 /*
  * Wait until fd is ready for events, the caller's deadline passes
  * (0: none) or the idle timeout, counted from the last byte moved either
@@ -107,10 +127,14 @@ conn_wait(struct conn *c, short events, uint64_t deadline)
 		pfd.fd = c->fd;
 		pfd.events = events;
 		pfd.revents = 0;
-		switch (poll(&pfd, 1, wait)) {
+		if (conn_stopping) {
+			c->end = "shutdown";
+			return CONN_FAILED;
+		}
+		switch (conn_poll(&pfd, wait)) {
 		case -1:
 			if (errno == EINTR)
-				continue;
+				continue;	/* the loop head sees conn_stopping */
 			c->end = "error";
 			return CONN_FAILED;
 		case 0:

@@ -3,6 +3,7 @@
 #define HELLOD_CONN_H
 
 #include <sys/types.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +26,14 @@ struct conn {
 	uint64_t	 last_io_ms;	/* monotonic time of the last byte either way */
 	const char	*end;		/* how it ended, for the end log line; NULL: still going */
 };
+
+/*
+ * Set by the child's SIGTERM handler.  SIGTERM is blocked in the child
+ * except while conn_read or conn_write wait, so that a wait it interrupts
+ * ends the connection with end = "shutdown" and no signal slips in
+ * between the check and the wait.
+ */
+extern volatile sig_atomic_t conn_stopping;
 
 /* Monotonic milliseconds. */
 uint64_t conn_now_ms(void);

@@ -432,8 +432,9 @@ stop(struct server *s)
 	listener_set_free(&s->pool);
 	control_close(&s->ctl);
 	stop_children(s);
-	if (s->pfh != NULL)
-		pidfile_remove(s->pfh);
+	/* After a drop to [global] user, /run may no longer be ours to write. */
+	if (s->pfh != NULL && pidfile_remove(s->pfh) == -1)
+		log_warn("pidfile: cannot remove it");
 	log_info("stopped");
 }
 

@@ -440,6 +440,38 @@ test_log_peer(void **state)
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
+/*
+ * SIGTERM with connections open: each child ends its conversation,
+ * logs its end line (reason=shutdown) and closes, within shutdown_grace.
+ */
+static void
+test_shutdown_end_line(void **state)
+{
+	struct daemon d;
+	char	 buf[64];
+	int	 a, b;
+
+	(void)state;
+	assert_int_equal(daemon_start_with(&d, "[global]\nshutdown_grace = 5s\n"
+	    "[hello]\nprotocol = tcp\nport = @P0@\nbind = 127.0.0.1\n"
+	    "handler = hello\n"
+	    "[echo]\nprotocol = tcp\nport = @P1@\nbind = 127.0.0.1\n"
+	    "handler = echo\n", HD_PROBE_LOG, NULL), 0);
+	a = connect_greeted("127.0.0.1", d.port[0]);
+	b = tcp_connect("127.0.0.1", d.port[1], T_MS);
+	assert_true(b >= 0);
+	assert_true(log_wait_n(&d, ": connect 127.0.0.1:", 2, T_MS));
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	assert_true(log_contains(&d, "hello: end 127.0.0.1:"));
+	assert_true(log_contains(&d, "echo: end 127.0.0.1:"));
+	assert_int_equal(log_count(&d, "reason=shutdown"), 2);
+	/* And the clients saw an orderly close. */
+	assert_int_equal(read_all(a, buf, sizeof(buf), T_MS), 0);
+	assert_int_equal(read_all(b, buf, sizeof(buf), T_MS), 0);
+	close(a);
+	close(b);
+}
+
 int
 main(void)
 {
@@ -457,7 +489,8 @@ main(void)
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_qotd),
 		cmocka_unit_test(test_idle_timeout),
-		cmocka_unit_test_teardown(test_log_peer, harness_teardown),
+		cmocka_unit_test(test_log_peer),
+		cmocka_unit_test(test_shutdown_end_line),
 	};
 
 	harness_init();
