@@ -327,6 +327,14 @@ addr_init(void)
 	}
 }
 
+/* A keyed hash of len bytes, with the process's key (addr_init). */
+uint64_t
+addr_keyed_hash(const void *in, size_t len)
+{
+	addr_init();
+	return siphash24(peer_key, in, len);
+}
+
 static void
 format_hash(const struct sockaddr *sa, char *buf, size_t len)
 {

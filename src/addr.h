@@ -40,6 +40,13 @@ int addr_parse_port(const char *s, int protocols, uint16_t *port, const char **e
 /* Prepare the module (the log_peer hash key); call before the first fork. */
 void	addr_init(void);
 
+/*
+ * SipHash-2-4 of len bytes under the process's random key: for tables
+ * indexed by client addresses, which a flood must not be able to aim at
+ * one bucket.
+ */
+uint64_t addr_keyed_hash(const void *in, size_t len);
+
 /* "tcp", "udp" or "tcp,udp" for PROTO_TCP and PROTO_UDP flags. */
 const char *addr_proto_name(int protocols);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "children.h"
+#include "limit.h"
 #include "log.h"
 #include "server.h"
 
@@ -181,6 +182,8 @@ counters_new(const char *name)
 void
 counters_unref(struct svc_counters *cnt)
 {
-	if (cnt != NULL && --cnt->refs == 0)
+	if (cnt != NULL && --cnt->refs == 0) {
+		limits_reset(cnt);
 		free(cnt);
+	}
 }

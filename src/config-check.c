@@ -1,6 +1,7 @@
 /* Configuration checks that need a whole section or file, and the -t summary. */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <ctype.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "config.h"
@@ -19,6 +21,8 @@
 
 /* A qotd quote and its CRLF fit the 512 bytes RFC 865 allows. */
 #define QUOTE_MAX	510
+/* A qotd file is read whole into memory, so it has a size limit too. */
+#define QOTD_FILE_MAX	(1024 * 1024)
 
 /* Give a bind address its service's port, known once the protocols are. */
 static void
@@ -58,67 +62,155 @@ check_identity(struct parse *p, const struct sect *s, const char *user,
 	}
 }
 
+/* The uid and gid that user and group (either may be NULL) stand for; false if unknown. */
+static bool
+resolve_ids(const char *user, const char *group, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	if (user == NULL || (pw = getpwnam(user)) == NULL)
+		return false;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (group != NULL) {
+		if ((gr = getgrnam(group)) == NULL)
+			return false;
+		*gid = gr->gr_gid;
+	}
+	return true;
+}
+
+/*
+ * With a [global] user other than root, the parent gives up root once
+ * its sockets are bound, so a TCP child can no longer switch to anybody
+ * else: a service's own user and group must be those the parent drops
+ * to.  Without this check the service would pass -t and start, and then
+ * each child would exit right after accept.
+ */
+static void
+check_dropped_identity(struct parse *p, const struct sect *s)
+{
+	const struct global *g = &p->conf->global;
+	const struct service *svc = &s->svc;
+	int uline = line_of(s, "user", IN_SERVICE);
+	int gline = line_of(s, "group", IN_SERVICE);
+	uid_t puid, cuid;
+	gid_t pgid, cgid;
+
+	if (g->user == NULL || (uline == 0 && gline == 0) ||
+	    !(svc->protocols & PROTO_TCP))
+		return;
+	/* An unknown name has its own error already; root stays root. */
+	if (!resolve_ids(g->user, g->group, &puid, &pgid) || puid == 0 ||
+	    !resolve_ids(svc->user, svc->group, &cuid, &cgid))
+		return;
+	/* Two names for one uid with other primary groups: the user is at fault. */
+	if (uline != 0 && (cuid != puid || (gline == 0 && cgid != pgid)))
+		config_sect_error(p, s, uline, "user: cannot differ from [global] "
+		    "user (hellod drops to it before serving)");
+	if (gline != 0 && cgid != pgid)
+		config_sect_error(p, s, gline, "group: cannot differ from %s "
+		    "(hellod drops to it before serving)", g->group != NULL ?
+		    "[global] group" : "the group of [global] user");
+}
+
 /*
  * qotd: quotes are separated by blank lines; a quote's lines are joined
  * with "\n", each without its trailing blanks.  Returns an error text, or
  * NULL; *qline is the first line of a quote that is too long.
  */
 static const char *
-read_quotes(FILE *fp, struct service *svc, int *qline)
+parse_quotes(const char *data, size_t len, struct service *svc, int *qline)
 {
-	char quote[QUOTE_MAX + 1], *line = NULL;
-	size_t cap = 0, qlen = 0, n;
-	ssize_t r;
+	char quote[QUOTE_MAX + 1];
+	const char *line, *nl, *end = data + len;
+	size_t qlen = 0, n;
 	int lineno = 0;
 
-	while ((r = getline(&line, &cap, fp)) != -1) {
+	for (line = data; line < end; line = nl != NULL ? nl + 1 : end) {
 		lineno++;
-		n = strnlen(line, (size_t)r);
+		nl = memchr(line, '\n', (size_t)(end - line));
+		n = strnlen(line, (size_t)((nl != NULL ? nl : end) - line));
 		while (n > 0 && isspace((unsigned char)line[n - 1]))
 			n--;
 		if (n == 0) {
 			if (qlen > 0 &&
 			    config_strv_add(&svc->quotes, &svc->nquotes, quote) == -1)
-				break;
+				return "out of memory";
 			qlen = 0;
 			continue;
 		}
 		if (qlen == 0)
 			*qline = lineno;
-		if (qlen + (qlen > 0) + n > QUOTE_MAX) {
-			free(line);
+		if (qlen + (qlen > 0) + n > QUOTE_MAX)
 			return "too long";
-		}
 		if (qlen > 0)
 			quote[qlen++] = '\n';
 		memcpy(quote + qlen, line, n);
 		qlen += n;
 		quote[qlen] = '\0';
 	}
-	free(line);
-	if (ferror(fp))
-		return strerror(errno);
 	if (qlen > 0 && config_strv_add(&svc->quotes, &svc->nquotes, quote) == -1)
-		return "out of memory";
-	if (r != -1)
 		return "out of memory";
 	return svc->nquotes == 0 ? "empty" : NULL;
 }
 
+/*
+ * The whole of the qotd file into *data: at most QOTD_FILE_MAX bytes,
+ * whatever its size said when it was opened (it may grow, and a file of
+ * /proc says 0).  Returns an error text, or NULL.
+ */
+static const char *
+read_capped(int fd, char **data, size_t *len)
+{
+	char *buf;
+	ssize_t n;
+	size_t used = 0;
+
+	/* One byte more than allowed tells a file that is too large. */
+	if ((buf = malloc(QOTD_FILE_MAX + 1)) == NULL)
+		return "out of memory";
+	while (used <= QOTD_FILE_MAX) {
+		n = read(fd, buf + used, QOTD_FILE_MAX + 1 - used);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			free(buf);
+			return strerror(errno);
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	if (used > QOTD_FILE_MAX) {
+		free(buf);
+		return "too large";
+	}
+	*data = buf;
+	*len = used;
+	return NULL;
+}
+
+/* Read the quotes of a qotd service from its file; errors are reported. */
 static void
 load_quotes(struct parse *p, struct sect *s)
 {
 	struct service *svc = &s->svc;
+	struct stat st;
 	const char *err;
-	char *vp;
-	int line = line_of(s, "file", IN_SERVICE), qline = 0;
-	FILE *fp;
+	char *vp, *data = NULL;
+	size_t len = 0;
+	int line = line_of(s, "file", IN_SERVICE), qline = 0, fd;
 
-	if ((fp = fopen(svc->file_path, "r")) == NULL)
-		err = strerror(errno);
-	else {
-		err = read_quotes(fp, svc, &qline);
-		fclose(fp);
+	if ((fd = config_open(svc->file_path, &st, &err)) != -1) {
+		if (st.st_size > QOTD_FILE_MAX)
+			err = "too large";
+		else if ((err = read_capped(fd, &data, &len)) == NULL) {
+			err = parse_quotes(data, len, svc, &qline);
+			free(data);
+		}
+		close(fd);
 	}
 	if (err == NULL)
 		return;
@@ -128,6 +220,8 @@ load_quotes(struct parse *p, struct sect *s)
 	else if (strcmp(err, "too long") == 0)
 		config_sect_error(p, s, line, "file: quote at line %d of \"%s\" is longer "
 		    "than %d bytes", qline, vp, QUOTE_MAX);
+	else if (strcmp(err, "too large") == 0)
+		config_sect_error(p, s, line, "file: \"%s\" is larger than 1 MiB", vp);
 	else if (strcmp(err, "empty") == 0)
 		config_sect_error(p, s, line, "file: no quote in \"%s\"", vp);
 	else
@@ -140,6 +234,9 @@ inherit(struct parse *p, const struct sect *s, const char *from)
 {
 	return from != NULL ? config_strdup(p, s->fileidx, from) : NULL;
 }
+
+/* The default source_rate of UDP services, datagrams a second per client. */
+#define UDP_SOURCE_RATE	100
 
 /* Checks of one service that need the whole section, or [global]. */
 static void
@@ -183,6 +280,17 @@ check_service(struct parse *p, struct sect *s)
 		svc->group = inherit(p, s, g->group);
 	if (line_of(s, "log_peer", IN_SERVICE) == 0)
 		svc->log_peer = g->log_peer;
+	/*
+	 * source_rate: the value set applies to both protocols; unset, TCP
+	 * is unlimited and UDP answers 100 datagrams a second per client, so
+	 * that two datagram services cannot answer each other for ever.
+	 */
+	if (line_of(s, "source_rate", IN_SERVICE) != 0)
+		svc->source_rate_udp = svc->source_rate_tcp;
+	else {
+		svc->source_rate_tcp = 0;
+		svc->source_rate_udp = UDP_SOURCE_RATE;
+	}
 	if (svc->file_path != NULL) {
 		resolved = config_relative(p->conf->files[s->fileidx], svc->file_path);
 		if (resolved == NULL) {
@@ -195,6 +303,7 @@ check_service(struct parse *p, struct sect *s)
 	if (!svc->enabled)
 		return;
 	check_identity(p, s, svc->user, svc->group, IN_SERVICE);
+	check_dropped_identity(p, s);
 	if (svc->handler == &handler_qotd && svc->file_path != NULL)
 		load_quotes(p, s);
 }

@@ -2,14 +2,17 @@
 #ifndef HELLOD_CONFIG_IMPL_H
 #define HELLOD_CONFIG_IMPL_H
 
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "config.h"
 
 enum key_type {
 	KEY_STRING, KEY_BOOL, KEY_DURATION, KEY_UINT, KEY_PROTOCOLS, KEY_PORT,
 	KEY_BINDS, KEY_HANDLER, KEY_FACILITY, KEY_LEVEL, KEY_LOG_PEER,
+	KEY_RATE, KEY_PREFIXES,
 };
 
 /* Where a key may appear. */
@@ -80,6 +83,8 @@ char	*config_vis(const char *);
 char	*config_strdup(struct parse *, unsigned, const char *);
 char	*config_sect_where(const struct config *, const struct sect *);
 char	*config_relative(const char *, const char *);
+int	 config_open(const char *, struct stat *, const char **);
+FILE	*config_fopen(const char *, struct stat *, const char **);
 int	 config_strv_add(char ***, size_t *, const char *);
 
 /* config-schema.c: the keys, their values and their defaults. */

@@ -73,12 +73,15 @@ const struct key config_keys[] = {
 	    .def = "60s", SERVICE(idle_timeout_ms) },
 	{ .name = "log_connections", .type = KEY_BOOL, .def = "yes", SERVICE(log_connections) },
 	{ .name = "log_peer", .type = KEY_LOG_PEER, SERVICE(log_peer) },
+	/* Stored for TCP; check_service() copies it for UDP, or sets UDP's default. */
+	{ .name = "source_rate", .type = KEY_RATE, .min = 1, .max = 1000000,
+	    SERVICE(source_rate_tcp) },
+	{ .name = "source_prefix", .type = KEY_PREFIXES, .def = "32 64",
+	    SERVICE(source_prefix4) },
 
 	UNSUPPORTED("max_connections"),
 	UNSUPPORTED("per_source"),
 	UNSUPPORTED("rate"),
-	UNSUPPORTED("source_rate"),
-	UNSUPPORTED("source_prefix"),
 	UNSUPPORTED("max_duration"),
 	UNSUPPORTED("allow"),
 	UNSUPPORTED("deny"),
@@ -94,6 +97,34 @@ static const char *const log_peer_names[] = {
 	[LOG_PEER_FULL] = "full", [LOG_PEER_PREFIX] = "prefix",
 	[LOG_PEER_HASH] = "hash", [LOG_PEER_NONE] = "none",
 };
+
+/*
+ * source_prefix: the IPv4 prefix length (0-32), then the IPv6 one (0-128),
+ * into the service at base.  Returns 0, or -1 with a static message.
+ */
+static int
+parse_prefixes(const char *v, void *base, const char **err)
+{
+	struct service *svc = base;
+	long long	 p4, p6;
+	char		 a[8], b[8], extra;
+	const char	*e4 = NULL, *e6 = NULL;
+
+	*err = "must be an IPv4 then an IPv6 prefix length, such as \"32 64\" "
+	    "(0-32 and 0-128)";
+	if (sscanf(v, "%7s %7s %c", a, b, &extra) != 2 ||
+	    strspn(a, "0123456789") != strlen(a) ||
+	    strspn(b, "0123456789") != strlen(b))
+		return -1;
+	p4 = strtonum(a, 0, 32, &e4);
+	p6 = strtonum(b, 0, 128, &e6);
+	if (e4 != NULL || e6 != NULL)
+		return -1;
+	svc->source_prefix4 = (unsigned)p4;
+	svc->source_prefix6 = (unsigned)p6;
+	*err = NULL;
+	return 0;
+}
 
 /*
  * Booleans: yes/no, true/false, on/off, 1/0, in any case.  Returns 0, or
@@ -412,6 +443,24 @@ config_set_value(struct parse *p, struct sect *s, const struct key *k, const cha
 			return 0;
 		}
 		err = "must be debug, info, notice, warning or err";
+		break;
+	case KEY_RATE:
+		if (strcmp(v, "unlimited") == 0) {
+			store_uint(dst, k->size, 0);
+			return 0;
+		}
+		n = strtonum(v, k->min, k->max, &err);
+		if (err != NULL || strspn(v, "0123456789") != strlen(v)) {
+			snprintf(why, sizeof(why), "must be %u-%u a second, or "
+			    "unlimited", k->min, k->max);
+			err = why;
+			break;
+		}
+		store_uint(dst, k->size, (unsigned long long)n);
+		return 0;
+	case KEY_PREFIXES:
+		if (parse_prefixes(v, base, &err) == 0)
+			return 0;
 		break;
 	case KEY_LOG_PEER:
 		for (i = 0; i <= LOG_PEER_NONE; i++) {

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 /* Choose libbsd's OpenBSD strnvis() prototype, which also silences its warning. */
 #ifndef LIBBSD_OPENBSD_VIS
 #define LIBBSD_OPENBSD_VIS 1
@@ -500,6 +502,52 @@ add_file(struct parse *p, const char *name)
 	return (int)conf->nfiles - 1;
 }
 
+/*
+ * Open path, a file of the configuration, for reading.  Only a regular
+ * file is read: open() itself would wait forever for a writer on a FIFO,
+ * hence O_NONBLOCK, and a device such as /dev/zero never ends.  Symbolic
+ * links are followed (conf.d files are often links).  Returns the
+ * descriptor and fills *st, or returns -1 with a static text in *err.
+ */
+int
+config_open(const char *path, struct stat *st, const char **err)
+{
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		*err = strerror(errno);
+		return -1;
+	}
+	if (fstat(fd, st) == -1) {
+		*err = strerror(errno);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		*err = "not a regular file";
+		close(fd);
+		return -1;
+	}
+	/* O_NONBLOCK can stay: it does not change how a regular file reads. */
+	return fd;
+}
+
+/* The same as a stdio stream, or NULL with a static text in *err. */
+FILE *
+config_fopen(const char *path, struct stat *st, const char **err)
+{
+	FILE *fp;
+	int fd;
+
+	if ((fd = config_open(path, st, err)) == -1)
+		return NULL;
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		*err = strerror(errno);
+		close(fd);
+	}
+	return fp;
+}
+
 /* path made relative to the directory of file, as a new string. */
 char *
 config_relative(const char *file, const char *path)
@@ -516,19 +564,16 @@ read_included(struct parse *p, const char *path, int incline, const struct stat 
 {
 	struct source src;
 	struct stat st;
+	const char *err;
 	char *vp;
 	int idx;
 	FILE *fp;
 
-	if ((fp = fopen(path, "r")) == NULL || fstat(fileno(fp), &st) == -1 ||
-	    !S_ISREG(st.st_mode)) {
+	if ((fp = config_fopen(path, &st, &err)) == NULL) {
 		vp = config_vis(path);
 		config_sect_error(p, p->gsect, incline, "include: cannot read \"%s\": %s",
-		    vp != NULL ? vp : "?", fp == NULL ? strerror(errno) :
-		    "not a regular file");
+		    vp != NULL ? vp : "?", err);
 		free(vp);
-		if (fp != NULL)
-			fclose(fp);
 		return;
 	}
 	/* A glob such as "*.ini" next to the main file would match it too. */
@@ -713,14 +758,13 @@ config_load(const char *path, config_error_fn errfn, void *arg, unsigned *nerror
 	struct parse p;
 	struct source src;
 	struct stat st;
+	const char *err;
 	FILE *fp;
 
 	if (start(&p, path, errfn, arg, nerrors) == -1)
 		return NULL;
-	if ((fp = fopen(path, "r")) == NULL || fstat(fileno(fp), &st) == -1) {
-		config_report(&p, 0, 0, "cannot read: %s", strerror(errno));
-		if (fp != NULL)
-			fclose(fp);
+	if ((fp = config_fopen(path, &st, &err)) == NULL) {
+		config_report(&p, 0, 0, "cannot read: %s", err);
 		return finish(&p, errfn, arg, nerrors);
 	}
 	memset(&src, 0, sizeof(src));

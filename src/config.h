@@ -35,6 +35,10 @@ struct service {
 	size_t		 nquotes;
 	size_t		 max_line;	/* hello */
 	unsigned	 idle_timeout_ms; /* 0: no idle timeout */
+	unsigned	 source_rate_tcp; /* connections a second per client; 0: unlimited */
+	unsigned	 source_rate_udp; /* datagrams a second per client; 0: unlimited */
+	unsigned	 source_prefix4; /* leading bits of an IPv4 address that make one client */
+	unsigned	 source_prefix6; /* likewise for IPv6 */
 	bool		 log_connections;
 	enum log_peer	 log_peer;
 	struct svc_counters *cnt;	/* runtime; NULL in a freshly loaded config */

@@ -13,6 +13,80 @@
 #include "log.h"
 #include "server.h"
 
+/*
+ * Whether a server answers on the UNIX socket at sun: true when a
+ * connect succeeds (or its backlog is full), false when nothing listens
+ * there any more.  The connect does not block, so a busy or hung peer
+ * cannot hold the daemon up.  Returns -1 with errno set when it cannot
+ * tell.
+ */
+static int
+control_live(const struct sockaddr_un *sun)
+{
+	int	 fd, rv = 1;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == -1) {
+		if (errno == ECONNREFUSED)
+			rv = 0;
+		else if (errno != EAGAIN && errno != EINPROGRESS)
+			rv = -1;
+	}
+	close(fd);
+	return rv;
+}
+
+/*
+ * Make room for the socket at sun's path: nothing there is fine, and a
+ * socket nobody listens on is what a previous run left behind, so it is
+ * removed.  Anything else stays, and the caller runs without a control
+ * socket: a mistyped path must not delete a file, and a second hellod
+ * must not take over the control socket of a running one.  Returns 0, or
+ * -1 after logging why.
+ */
+static int
+control_clear(const struct sockaddr_un *sun)
+{
+	const char	*path = sun->sun_path;
+	struct stat	 st;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_err("control %s: running without a control socket", path);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_errx("control %s: not a socket, left alone: running without "
+		    "a control socket", path);
+		return -1;
+	}
+	switch (control_live(sun)) {
+	case 0:
+		break;
+	case 1:
+		log_errx("control %s: another process listens there: running "
+		    "without a control socket", path);
+		return -1;
+	default:
+		log_err("control %s: connect: running without a control socket",
+		    path);
+		return -1;
+	}
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_err("control %s: unlink: running without a control socket",
+		    path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Listen on path (removing a stale socket there first, never anything
+ * else).  Returns 0, or -1 after logging why.
+ */
 int
 control_open(struct control *ctl, const char *path)
 {
@@ -28,18 +102,22 @@ control_open(struct control *ctl, const char *path)
 		log_errx("control %s: path too long", path);
 		return -1;
 	}
+	if (control_clear(&sun) == -1)
+		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		log_err("control %s: socket", path);
 		return -1;
 	}
-	/* A socket left by a previous run would make bind fail. */
-	if (unlink(path) == -1 && errno != ENOENT)
-		log_warn("control %s: unlink", path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    chmod(path, 0660) == -1 || listen(fd, 16) == -1) {
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		log_err("control %s: running without a control socket", path);
 		close(fd);
+		return -1;
+	}
+	if (chmod(path, 0660) == -1 || listen(fd, 16) == -1) {
+		log_err("control %s: running without a control socket", path);
+		close(fd);
+		unlink(path);
 		return -1;
 	}
 	ctl->fd = fd;
@@ -79,13 +157,14 @@ control_status(const struct config *conf, unsigned children, char *buf,
 			continue;
 		n = snprintf(buf + used, len - used, "%s %s active=%u "
 		    "accepted=%llu datagrams=%llu refused=%llu "
-		    "refused_guard=%llu refused_fork=%llu\n", svc->name,
-		    addr_proto_name(svc->protocols), c->active,
+		    "refused_guard=%llu refused_fork=%llu refused_rate=%llu\n",
+		    svc->name, addr_proto_name(svc->protocols), c->active,
 		    (unsigned long long)c->accepted,
 		    (unsigned long long)c->datagrams,
 		    (unsigned long long)c->refused,
 		    (unsigned long long)c->refused_guard,
-		    (unsigned long long)c->refused_fork);
+		    (unsigned long long)c->refused_fork,
+		    (unsigned long long)c->refused_rate);
 		if (n > 0)
 			used += (size_t)n;
 	}

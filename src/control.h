@@ -15,8 +15,10 @@ struct control {
 };
 
 /*
- * Listen on path (removing a stale socket there first).  Returns 0, or -1
- * after logging why; the daemon then runs without a control socket.
+ * Listen on path.  A socket there that nobody listens on is left from an
+ * earlier run and is replaced; anything else at path (a file, a socket
+ * another hellod answers on) is left alone.  Returns 0, or -1 after
+ * logging why; the daemon then runs without a control socket.
  */
 int	control_open(struct control *ctl, const char *path);
 void	control_close(struct control *ctl);
@@ -28,7 +30,7 @@ void	control_serve(struct control *ctl, const struct config *conf,
 /*
  * The status text: a first line "hellod VERSION pid N children N", then a
  * line per service: "NAME PROTOCOLS active=N accepted=N datagrams=N
- * refused=N refused_guard=N refused_fork=N".  Returns its length (it may
+ * refused=N refused_guard=N refused_fork=N refused_rate=N".  Returns its length (it may
  * have been cut to len).
  */
 size_t	control_status(const struct config *conf, unsigned children,

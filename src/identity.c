@@ -2,26 +2,34 @@
 #include <sys/types.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "identity.h"
 #include "log.h"
 
+/*
+ * The passwd entry of user (NULL when user is NULL) and the gid to run
+ * with: group's, else the user's primary group, else our own.  Returns 0,
+ * or -1 with *why saying which name is unknown.
+ */
 static int
-identity_lookup(const char *user, const char *group, const char *who,
-    struct passwd **pw, gid_t *gid)
+identity_resolve(const char *user, const char *group, struct passwd **pw,
+    gid_t *gid, const char **why)
 {
 	struct group	*gr;
 
 	*pw = NULL;
 	if (user != NULL && (*pw = getpwnam(user)) == NULL) {
-		log_errx("%sunknown user %s", who, user);
+		*why = "unknown user";
 		return -1;
 	}
-	*gid = *pw != NULL ? (*pw)->pw_gid : getgid();
+	*gid = *pw != NULL ? (*pw)->pw_gid : getegid();
 	if (group != NULL) {
 		if ((gr = getgrnam(group)) == NULL) {
-			log_errx("%sunknown group %s", who, group);
+			*why = "unknown group";
 			return -1;
 		}
 		*gid = gr->gr_gid;
@@ -29,19 +37,82 @@ identity_lookup(const char *user, const char *group, const char *who,
 	return 0;
 }
 
+/* True when the process already is pw (or keeps its uid) with gid. */
+static bool
+identity_current(const struct passwd *pw, gid_t gid)
+{
+	return (pw == NULL || pw->pw_uid == geteuid()) && gid == getegid();
+}
+
+/*
+ * Whether this process can become user and group (either may be NULL).
+ * Root can become anyone who exists; any other user can only stay who
+ * it is.  When not, *why (if why is not NULL) gets a static text.
+ */
+bool
+identity_reachable(const char *user, const char *group, const char **why)
+{
+	struct passwd	*pw;
+	const char	*reason;
+	gid_t		 gid;
+
+	if (user == NULL && group == NULL)
+		return true;
+	if (identity_resolve(user, group, &pw, &gid, &reason) == -1) {
+		if (why != NULL)
+			*why = reason;
+		return false;
+	}
+	if (geteuid() == 0 || identity_current(pw, gid))
+		return true;
+	if (why != NULL)
+		*why = "hellod is not running as root";
+	return false;
+}
+
+/*
+ * Log every enabled TCP service of conf whose children could not switch
+ * to its user and group; returns how many there are.
+ */
+unsigned
+identity_check(const struct config *conf)
+{
+	const struct service *svc;
+	const char	*why;
+	unsigned	 bad = 0;
+	size_t		 i;
+
+	for (i = 0; i < conf->nservices; i++) {
+		svc = &conf->services[i];
+		if (!svc->enabled || !(svc->protocols & PROTO_TCP) ||
+		    identity_reachable(svc->user, svc->group, &why))
+			continue;
+		log_errx("%s: cannot switch to user %s group %s: %s", svc->name,
+		    svc->user != NULL ? svc->user : "-",
+		    svc->group != NULL ? svc->group : "-", why);
+		bad++;
+	}
+	return bad;
+}
+
 int
 identity_switch(const char *user, const char *group, const char *who,
     bool strict)
 {
 	struct passwd	*pw;
+	const char	*why;
 	gid_t		 gid;
 
 	if (user == NULL && group == NULL)
 		return 0;
-	if (identity_lookup(user, group, who, &pw, &gid) == -1)
+	if (identity_resolve(user, group, &pw, &gid, &why) == -1) {
+		/* Without a passwd entry for user, user is the unknown name. */
+		log_errx("%s%s %s", who, why, pw == NULL && user != NULL ?
+		    user : group);
 		return -1;
+	}
 	if (geteuid() != 0) {
-		if ((pw == NULL || pw->pw_uid == geteuid()) && gid == getegid())
+		if (identity_current(pw, gid))
 			return 0;
 		if (!strict) {
 			log_notice("%snot running as root: keeping user and "

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+struct config;
+
 /*
  * Switch to user and group (either may be NULL; both NULL does nothing):
  * the user's groups (initgroups), then gid and uid, real, effective and
@@ -14,5 +16,25 @@
  */
 int	identity_switch(const char *user, const char *group, const char *who,
 	    bool strict);
+
+/*
+ * Whether this process can become user and group (either may be NULL;
+ * both NULL: yes).  Root can become any user and group that exist; any
+ * other user only itself and its current group, so a daemon started as
+ * _hellod, or one that dropped to [global] user, cannot serve a service
+ * with another user.  When the answer is no, *why (unless why is NULL)
+ * gets a static text: "unknown user", "unknown group" or "hellod is not
+ * running as root".
+ */
+bool	identity_reachable(const char *user, const char *group,
+	    const char **why);
+
+/*
+ * identity_reachable() for the user and group of every enabled TCP
+ * service of conf, as this process is now.  Logs one error per service
+ * that fails ("NAME: cannot switch to user U group G: WHY") and returns
+ * how many failed: 0 means every child will be able to switch.
+ */
+unsigned identity_check(const struct config *conf);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "identity.h"
 #include "log.h"
 #include "server.h"
 
@@ -80,6 +81,11 @@ print_error(void *arg, const char *msg)
 static int
 check_only(struct config *conf, const char *path)
 {
+	/* Under the unit, -t runs as the daemon's user: say what it could not do. */
+	if (identity_check(conf) > 0) {
+		config_free(conf);
+		return EX_CONFIG;
+	}
 	printf("configuration OK: %s\n", path);
 	config_summary(conf, stdout);
 	config_free(conf);

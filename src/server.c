@@ -18,6 +18,7 @@
 #include "config.h"
 #include "control.h"
 #include "identity.h"
+#include "limit.h"
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
@@ -137,6 +138,8 @@ static void
 tcp_accept(struct server *s, struct listener *l)
 {
 	struct service	*svc = l->svc;
+	struct sockaddr_storage ss;
+	socklen_t	 sslen;
 	pid_t		 pid;
 	int		 fd, i;
 
@@ -145,9 +148,18 @@ tcp_accept(struct server *s, struct listener *l)
 			tcp_pause(s, true);
 			return;
 		}
-		if ((fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+		sslen = sizeof(ss);
+		if ((fd = accept4(l->fd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_CLOEXEC)) == -1) {
 			tcp_accept_failed(s, l);
 			return;
+		}
+		/* Limits sit here, between accept and fork: refusing costs no process. */
+		if (svc->source_rate_tcp != 0 &&
+		    !limits_source_ok(svc, PROTO_TCP, (struct sockaddr *)&ss,
+		    now_ms())) {
+			close(fd);
+			continue;
 		}
 		if ((pid = fork()) == 0)
 			child_run(svc, fd);
@@ -226,10 +238,11 @@ status_log(const struct server *s)
 		if (!svc->enabled || c == NULL)
 			continue;
 		log_info("%s: status active=%u accepted=%llu datagrams=%llu "
-		    "refused=%llu", svc->name, c->active,
+		    "refused=%llu refused_rate=%llu", svc->name, c->active,
 		    (unsigned long long)c->accepted,
 		    (unsigned long long)c->datagrams,
-		    (unsigned long long)c->refused);
+		    (unsigned long long)c->refused,
+		    (unsigned long long)c->refused_rate);
 	}
 }
 
@@ -291,6 +304,11 @@ counters_attach(struct config *conf, const struct config *old)
 		if (prev != NULL && prev->cnt != NULL) {
 			svc->cnt = prev->cnt;
 			svc->cnt->refs++;
+			if (prev->source_rate_tcp != svc->source_rate_tcp ||
+			    prev->source_rate_udp != svc->source_rate_udp ||
+			    prev->source_prefix4 != svc->source_prefix4 ||
+			    prev->source_prefix6 != svc->source_prefix6)
+				limits_reset(svc->cnt);
 		} else if ((svc->cnt = counters_new(svc->name)) == NULL)
 			return -1;
 	}
@@ -378,6 +396,10 @@ reload(struct server *s)
 	if (conf == NULL) {
 		log_errx("reload failed (%u errors): keeping the old "
 		    "configuration", nerr);
+	} else if (identity_check(conf) > 0) {
+		log_errx("reload failed (a service's user is out of reach): "
+		    "keeping the old configuration");
+		config_release(conf);
 	} else if (counters_attach(conf, s->conf) == -1 ||
 	    listener_build(conf, &s->ls, &s->pool, &ls) == -1) {
 		log_errx("reload failed (cannot open sockets): keeping the "
@@ -567,6 +589,9 @@ start(struct server *s)
 		return EX_OSERR;
 	}
 	addr_init();
+	/* Before anything is bound, so that the exit code reaches the terminal. */
+	if (identity_check(s->conf) > 0)
+		return EX_CONFIG;
 	if (pidfile_setup(s) == -1)
 		return EX_CANTCREAT;
 	listener_passed(&s->pool);

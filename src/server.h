@@ -18,6 +18,9 @@ struct svc_counters {
 	uint64_t	 refused;	/* connections closed / datagrams dropped unserved */
 	uint64_t	 refused_guard;	/* of which: UDP guard (bad source) */
 	uint64_t	 refused_fork;	/* of which: fork failed */
+	uint64_t	 refused_rate;	/* of which: over the client's source_rate */
+	struct ratelimit *rl_tcp;	/* source_rate buckets, made at first use */
+	struct ratelimit *rl_udp;
 	time_t		 log_second;	/* rate limit of refusal log lines */
 	unsigned	 log_budget;
 	unsigned long	 log_suppressed;

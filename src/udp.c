@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "handler.h"
+#include "limit.h"
 #include "listener.h"
 #include "log.h"
 #include "server.h"
@@ -81,37 +82,6 @@ udp_badinput(const struct sockaddr *sa, const char **reason)
 	return false;
 }
 
-/*
- * Refusals are logged, but no more than a few a second per service, so a
- * flood of bad datagrams cannot fill the log; the rest are counted and
- * reported with the next line that gets through.
- */
-static void
-udp_log_refused(struct service *svc, const struct sockaddr *sa,
-    const char *reason)
-{
-	struct svc_counters *cnt = svc->cnt;
-	char	 peer[ADDR_STRLEN];
-	time_t	 now = time(NULL);
-
-	if (now != cnt->log_second) {
-		cnt->log_second = now;
-		cnt->log_budget = 5;
-	}
-	if (cnt->log_budget == 0) {
-		cnt->log_suppressed++;
-		return;
-	}
-	cnt->log_budget--;
-	addr_format_peer(sa, svc->log_peer, peer, sizeof(peer));
-	if (cnt->log_suppressed > 0) {
-		log_notice("%s: refused %s reason=%s (and %lu more not logged)",
-		    svc->name, peer, reason, cnt->log_suppressed);
-		cnt->log_suppressed = 0;
-	} else
-		log_notice("%s: refused %s reason=%s", svc->name, peer, reason);
-}
-
 /* Where the datagram was sent to, from the IP_PKTINFO/IPV6_PKTINFO message. */
 static void
 udp_copy_pktinfo(struct msghdr *in, struct msghdr *out, char *cbuf, size_t clen)
@@ -158,10 +128,20 @@ udp_debug(const struct service *svc, const struct sockaddr *sa,
 	    log_vis(vis, sizeof(vis), req, len));
 }
 
-/* One datagram: guard, handler, reply from where it was sent to. */
+/* Monotonic milliseconds, read once per batch of datagrams. */
+static uint64_t
+udp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* One datagram: guard, source rate, handler, reply from where it was sent to. */
 static void
 udp_answer(struct listener *l, struct msghdr *msg, const unsigned char *req,
-    size_t len, unsigned char *out)
+    size_t len, unsigned char *out, uint64_t now_ms)
 {
 	struct service	*svc = l->svc;
 	const struct sockaddr *sa = msg->msg_name;
@@ -175,9 +155,11 @@ udp_answer(struct listener *l, struct msghdr *msg, const unsigned char *req,
 	if (udp_badinput(sa, &reason)) {
 		svc->cnt->refused++;
 		svc->cnt->refused_guard++;
-		udp_log_refused(svc, sa, reason);
+		limits_log_refused(svc, sa, reason);
 		return;
 	}
+	if (!limits_source_ok(svc, PROTO_UDP, sa, now_ms))
+		return;
 	udp_debug(svc, sa, req, len);
 	n = svc->handler->udp(svc, req, len, out, outmax);
 	svc->cnt->datagrams++;
@@ -207,6 +189,7 @@ udp_serve(struct listener *l)
 	struct iovec		 iov;
 	struct msghdr		 msg;
 	ssize_t			 n;
+	uint64_t		 now_ms = udp_now_ms();
 	int			 i;
 
 	for (i = 0; i < UDP_BATCH; i++) {
@@ -227,6 +210,6 @@ udp_serve(struct listener *l)
 				    strerror(errno));
 			return;
 		}
-		udp_answer(l, &msg, req, (size_t)n, out);
+		udp_answer(l, &msg, req, (size_t)n, out, now_ms);
 	}
 }

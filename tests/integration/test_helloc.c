@@ -28,7 +28,9 @@
 /*
  * hello on P0 (TCP and UDP), echo on P1 (TCP and UDP), echo on P2 over
  * TCP bound to IPv4 only (for names whose first address is IPv6); P3 is
- * left closed.  hello also listens on ::1 when the kernel has IPv6.
+ * left closed.  hello also listens on ::1 when the kernel has IPv6.  The
+ * benchmarks send hundreds of datagrams a second from one client: the
+ * UDP services lift the default source_rate.
  */
 #define CONF_TMPL \
     "[hello]\n" \
@@ -36,12 +38,14 @@
     "port = @P0@\n" \
     "bind = 127.0.0.1%s\n" \
     "handler = hello\n" \
+    "source_rate = unlimited\n" \
     "\n" \
     "[echo]\n" \
     "protocol = tcp udp\n" \
     "port = @P1@\n" \
     "bind = 127.0.0.1\n" \
     "handler = echo\n" \
+    "source_rate = unlimited\n" \
     "\n" \
     "[echo4]\n" \
     "protocol = tcp\n" \

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -389,6 +390,112 @@ test_control_socket(void **state)
 	assert_int_equal(access(harness_path("ctl2"), F_OK), -1);
 }
 
+/* A hello service on @P0@ with its control socket at @DIR@/name. */
+static void
+control_daemon(struct daemon *d, const char *name)
+{
+	char	 tmpl[512];
+
+	snprintf(tmpl, sizeof(tmpl), "[global]\ncontrol = @DIR@/%s\n"
+	    "[hello]\nprotocol = tcp\nport = @P0@\nbind = 127.0.0.1\n"
+	    "handler = hello\n", name);
+	assert_int_equal(daemon_start_with(d, tmpl, HD_PROBE_LOG, NULL), 0);
+}
+
+/* The pid in the first line of what the control socket at path says. */
+static long
+control_pid(const char *path)
+{
+	char	 buf[4096];
+	long	 pid = -1;
+
+	control_read(path, buf, sizeof(buf));
+	assert_int_equal(sscanf(buf, "hellod %*s pid %ld ", &pid), 1);
+	return pid;
+}
+
+/*
+ * A control path that names something else than a socket (a mistyped
+ * "control = /etc/hellod/hellod.ini") is left alone: the daemon says why
+ * and serves on without a control socket.
+ */
+static void
+test_control_not_a_socket(void **state)
+{
+	const char *path = harness_path("precious.ini");
+	struct daemon d;
+	char	 want[PATH_MAX + 128], *text;
+	int	 fd;
+
+	(void)state;
+	harness_write_file(path, "[hello]\nport = 9999\n");
+	control_daemon(&d, "precious.ini");
+	snprintf(want, sizeof(want), "control %s: not a socket, left alone: "
+	    "running without a control socket", path);
+	assert_true(log_wait(&d, want, T_MS));
+	fd = greeted(d.port[0]);
+	close(fd);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	/* Neither the start nor the stop removed it. */
+	text = harness_read_file(path);
+	assert_string_equal(text, "[hello]\nport = 9999\n");
+	free(text);
+}
+
+/*
+ * A second daemon with the same control path (with -f there is no
+ * pidfile to stop it) does not take the socket over: the first one keeps
+ * answering on it, before and after the second one stops.
+ */
+static void
+test_control_in_use(void **state)
+{
+	const char *path = harness_path("shared-ctl");
+	struct daemon first, second;
+	char	 want[PATH_MAX + 128];
+
+	(void)state;
+	control_daemon(&first, "shared-ctl");
+	assert_int_equal(control_pid(path), (long)first.pid);
+	control_daemon(&second, "shared-ctl");
+	snprintf(want, sizeof(want), "control %s: another process listens "
+	    "there: running without a control socket", path);
+	assert_true(log_wait(&second, want, T_MS));
+	assert_int_equal(control_pid(path), (long)first.pid);
+	/* The second one still serves its own port. */
+	close(greeted(second.port[0]));
+	assert_int_equal(daemon_stop(&second, SIGTERM), 0);
+	assert_int_equal(control_pid(path), (long)first.pid);
+	assert_false(log_contains(&first, "control "));
+	assert_int_equal(daemon_stop(&first, SIGTERM), 0);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+/* A socket left by a daemon that died (nobody listens) is replaced. */
+static void
+test_control_stale(void **state)
+{
+	const char *path = harness_path("stale-ctl");
+	struct sockaddr_un sun;
+	struct daemon d;
+	int	 fd;
+
+	(void)state;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	assert_true(strlen(path) < sizeof(sun.sun_path));
+	strcpy(sun.sun_path, path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	close(fd);
+	assert_int_equal(access(path, F_OK), 0);
+	control_daemon(&d, "stale-ctl");
+	assert_int_equal(control_pid(path), (long)d.pid);
+	assert_false(log_contains(&d, "control "));
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
 int
 main(void)
 {
@@ -400,6 +507,9 @@ main(void)
 		cmocka_unit_test_teardown(test_sigusr1_status, harness_teardown),
 		cmocka_unit_test_teardown(test_service_user, harness_teardown),
 		cmocka_unit_test_teardown(test_control_socket, harness_teardown),
+		cmocka_unit_test_teardown(test_control_not_a_socket, harness_teardown),
+		cmocka_unit_test_teardown(test_control_in_use, harness_teardown),
+		cmocka_unit_test_teardown(test_control_stale, harness_teardown),
 	};
 
 	harness_init();

@@ -530,6 +530,27 @@ test_missing_file(void **state)
 	expect_file_errors("no/such/dir/x.ini", wants);
 }
 
+/* The main file too must be a regular file: -t on a FIFO must not hang. */
+static void
+test_main_not_regular(void **state)
+{
+	char *dir = tmpdir_make(), path[PATH_MAX], want[PATH_MAX + 64];
+	const char *wants[] = { want, NULL };
+	const char *devs[] = { "/dev/null: cannot read: not a regular file", NULL };
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/fifo.ini", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(want, sizeof(want), "%s: cannot read: not a regular file", path);
+	alarm(10);
+	expect_file_errors(path, wants);
+	alarm(0);
+	expect_file_errors("/dev/null", devs);
+	snprintf(want, sizeof(want), "%s: cannot read: not a regular file", dir);
+	expect_file_errors(dir, wants);
+	tmpdir_remove(dir);
+}
+
 /* Sections and keys. */
 
 static void
@@ -584,8 +605,8 @@ static void
 test_unsupported(void **state)
 {
 	static const char *const names[] = {
-		"max_connections", "per_source", "rate", "source_rate",
-		"source_prefix", "max_duration", "allow", "deny",
+		"max_connections", "per_source", "rate", "max_duration",
+		"allow", "deny",
 		"refuse_message", "exec", "env", "passenv",
 	};
 	char text[256], want[256];
@@ -602,6 +623,49 @@ test_unsupported(void **state)
 	    "t.ini:2: [global] allow: not supported by this version of hellod");
 	EXPECT("[x]\nprotocol = tcp\nport = 1234\nhandler = exec\n",
 	    "t.ini:4: [x] handler: \"exec\" is not supported by this version of hellod");
+}
+
+/* source_rate: one value for both protocols; unset, TCP unlimited and UDP 100. */
+static void
+test_source_rate(void **state)
+{
+	struct config *conf;
+
+	(void)state;
+	conf = load_ok("[d]\nprotocol = tcp udp\nport = 7\nhandler = echo\n"
+	    "[s]\nprotocol = tcp udp\nport = 9\nhandler = discard\n"
+	    "source_rate = 5\nsource_prefix = 24 48\n"
+	    "[u]\nprotocol = udp\nport = 13\nhandler = daytime\n"
+	    "source_rate = unlimited\n");
+	assert_int_equal(conf->services[0].source_rate_tcp, 0);
+	assert_int_equal(conf->services[0].source_rate_udp, 100);
+	assert_int_equal(conf->services[0].source_prefix4, 32);
+	assert_int_equal(conf->services[0].source_prefix6, 64);
+	assert_int_equal(conf->services[1].source_rate_tcp, 5);
+	assert_int_equal(conf->services[1].source_rate_udp, 5);
+	assert_int_equal(conf->services[1].source_prefix4, 24);
+	assert_int_equal(conf->services[1].source_prefix6, 48);
+	assert_int_equal(conf->services[2].source_rate_tcp, 0);
+	assert_int_equal(conf->services[2].source_rate_udp, 0);
+	config_free(conf);
+
+	EXPECT("[web]\n" ECHO_SVC "source_rate = 0\n",
+	    "t.ini:5: [web] source_rate: invalid value \"0\" (must be "
+	    "1-1000000 a second, or unlimited)");
+	EXPECT("[web]\n" ECHO_SVC "source_rate = fast\n",
+	    "t.ini:5: [web] source_rate: invalid value \"fast\" (must be "
+	    "1-1000000 a second, or unlimited)");
+	EXPECT("[web]\n" ECHO_SVC "source_prefix = 33 64\n",
+	    "t.ini:5: [web] source_prefix: invalid value \"33 64\" (must be an "
+	    "IPv4 then an IPv6 prefix length, such as \"32 64\" (0-32 and 0-128))");
+	EXPECT("[web]\n" ECHO_SVC "source_prefix = 24\n",
+	    "t.ini:5: [web] source_prefix: invalid value \"24\" (must be an "
+	    "IPv4 then an IPv6 prefix length, such as \"32 64\" (0-32 and 0-128))");
+	EXPECT("[web]\n" ECHO_SVC "source_prefix = 24 64 8\n",
+	    "t.ini:5: [web] source_prefix: invalid value \"24 64 8\" (must be an "
+	    "IPv4 then an IPv6 prefix length, such as \"32 64\" (0-32 and 0-128))");
+	EXPECT("[global]\nsource_rate = 5\n",
+	    "t.ini:2: [global] source_rate: only valid in a service section");
 }
 
 static void
@@ -781,6 +845,50 @@ test_identity(void **state)
 	    "group = no-such-group-hellod\nenabled = no\n"));
 }
 
+/*
+ * A [global] user other than root is dropped to before serving, so a TCP
+ * service cannot have another user or group of its own: its children
+ * could not switch, and every connection would be dropped.
+ */
+static void
+test_identity_after_drop(void **state)
+{
+	(void)state;
+	EXPECT("[global]\nuser = nobody\n[h]\n" ECHO_SVC "user = daemon\n",
+	    "t.ini:7: [h] user: cannot differ from [global] user "
+	    "(hellod drops to it before serving)");
+	EXPECT("[global]\nuser = nobody\ngroup = nogroup\n[h]\n" ECHO_SVC
+	    "group = daemon\nuser = daemon\n",
+	    "t.ini:8: [h] group: cannot differ from [global] group "
+	    "(hellod drops to it before serving)",
+	    "t.ini:9: [h] user: cannot differ from [global] user "
+	    "(hellod drops to it before serving)");
+	/* Without [global] group, the parent keeps the user's own group. */
+	EXPECT("[global]\nuser = nobody\n[h]\n" ECHO_SVC "group = daemon\n",
+	    "t.ini:7: [h] group: cannot differ from the group of [global] user "
+	    "(hellod drops to it before serving)");
+	/* The same user and group, spelt out again, are fine. */
+	config_free(load_ok("[global]\nuser = nobody\ngroup = nogroup\n[h]\n" ECHO_SVC
+	    "user = nobody\ngroup = nogroup\n"));
+	config_free(load_ok("[global]\nuser = nobody\n[h]\n" ECHO_SVC
+	    "group = nogroup\n"));
+	/* Inherited, nothing differs. */
+	config_free(load_ok("[global]\nuser = nobody\ngroup = daemon\n[h]\n" ECHO_SVC));
+	/* [global] root stays root; [global] group alone keeps uid 0. */
+	config_free(load_ok("[global]\nuser = root\n[h]\n" ECHO_SVC "user = nobody\n"));
+	config_free(load_ok("[global]\ngroup = nogroup\n[h]\n" ECHO_SVC
+	    "user = daemon\ngroup = daemon\n"));
+	/* Disabled services, and UDP ones (served by the parent), have no children. */
+	config_free(load_ok("[global]\nuser = nobody\n[h]\n" ECHO_SVC
+	    "user = daemon\nenabled = no\n"));
+	config_free(load_ok("[global]\nuser = nobody\n[u]\nprotocol = udp\nport = 7\n"
+	    "handler = echo\nuser = daemon\n"));
+	EXPECT("[global]\nuser = nobody\n[u]\nprotocol = udp tcp\nport = 7\n"
+	    "handler = echo\nuser = daemon\n",
+	    "t.ini:7: [u] user: cannot differ from [global] user "
+	    "(hellod drops to it before serving)");
+}
+
 /* Conflicts between enabled services. */
 
 static void
@@ -916,9 +1024,81 @@ test_qotd(void **state)
 	/* A directory cannot be read as a file. */
 	snprintf(text, sizeof(text), "[q]\nprotocol = tcp\nport = 1717\nhandler = qotd\n"
 	    "file = %s\n", dir);
-	snprintf(want, sizeof(want), "t.ini:5: [q] file: cannot read \"%s\": Is a directory",
-	    dir);
+	snprintf(want, sizeof(want), "t.ini:5: [q] file: cannot read \"%s\": "
+	    "not a regular file", dir);
 	EXPECT(text, want);
+	tmpdir_remove(dir);
+}
+
+/* A qotd service whose file is path fails with "[q] file: BEFORE"PATH"AFTER". */
+static void
+expect_qotd_error(const char *path, const char *before, const char *after)
+{
+	char text[PATH_MAX * 2], want[PATH_MAX * 2];
+
+	snprintf(text, sizeof(text), "[q]\nprotocol = tcp\nport = 1717\nhandler = qotd\n"
+	    "file = %s\n", path);
+	snprintf(want, sizeof(want), "t.ini:5: [q] file: %s\"%s\"%s", before, path, after);
+	EXPECT(text, want);
+}
+
+/* A file of size bytes: "Q" on the first line, then blank lines. */
+static void
+write_sized(const char *path, size_t size)
+{
+	FILE *fp = fopen(path, "w");
+	size_t i;
+
+	assert_non_null(fp);
+	assert_int_equal(fputs("Q\n", fp), 1);
+	for (i = 2; i < size; i++)
+		assert_int_equal(fputc('\n', fp), '\n');
+	assert_int_equal(fclose(fp), 0);
+	assert_true(size >= 2);
+}
+
+/*
+ * Only a regular file of at most 1 MiB is read: a FIFO would block the
+ * daemon (on SIGHUP, too) and /dev/zero would never end.  An alarm turns
+ * a regression into a failure rather than a hang.
+ */
+static void
+test_qotd_file_kinds(void **state)
+{
+	char *dir = tmpdir_make(), path[PATH_MAX], link[PATH_MAX];
+	struct config *conf;
+	char text[PATH_MAX * 2];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	expect_qotd_error(path, "cannot read ", ": not a regular file");
+	expect_qotd_error("/dev/zero", "cannot read ", ": not a regular file");
+	alarm(0);
+
+	/* 1 MiB is allowed, one byte more is not, whatever the quotes. */
+	snprintf(path, sizeof(path), "%s/big", dir);
+	write_sized(path, 1024 * 1024);
+	snprintf(text, sizeof(text), "[q]\nprotocol = tcp\nport = 1717\nhandler = qotd\n"
+	    "file = %s\n", path);
+	conf = load_ok(text);
+	assert_int_equal(conf->services[0].nquotes, 1);
+	assert_string_equal(conf->services[0].quotes[0], "Q");
+	config_free(conf);
+	write_sized(path, 1024 * 1024 + 1);
+	expect_qotd_error(path, "", " is larger than 1 MiB");
+
+	/* A symbolic link to a regular file is followed. */
+	write_file(dir, "quotes", "Linked.\n");
+	snprintf(link, sizeof(link), "%s/link", dir);
+	snprintf(path, sizeof(path), "%s/quotes", dir);
+	assert_int_equal(symlink(path, link), 0);
+	snprintf(text, sizeof(text), "[q]\nprotocol = tcp\nport = 1717\nhandler = qotd\n"
+	    "file = %s\n", link);
+	conf = load_ok(text);
+	assert_string_equal(conf->services[0].quotes[0], "Linked.");
+	config_free(conf);
 	tmpdir_remove(dir);
 }
 
@@ -1000,6 +1180,34 @@ test_include(void **state)
 	assert_int_equal(conf->nfiles, 1);
 	config_free(conf);
 
+	/*
+	 * A FIFO matched by the glob is an error, not a hang: open() would
+	 * wait for a writer.  A link to a regular file is read.
+	 */
+	snprintf(sub, sizeof(sub), "%s/conf.d/40-dir.ini", dir);
+	assert_int_equal(rmdir(sub), 0);
+	snprintf(sub, sizeof(sub), "%s/conf.d/50-fifo.ini", dir);
+	assert_int_equal(mkfifo(sub, 0600), 0);
+	write_file(dir, "hellod.ini", "[global]\ninclude = conf.d/*.ini\n[main]\n" ECHO_SVC);
+	write_file(dir, "linked.conf", "[linked]\nprotocol = tcp\nport = 4\nhandler = time\n");
+	snprintf(want[1], sizeof(want[1]), "%s/linked.conf", dir);
+	snprintf(sub, sizeof(sub), "%s/conf.d/60-link.ini", dir);
+	assert_int_equal(symlink(want[1], sub), 0);
+	snprintf(want[0], sizeof(want[0]), "%s:2: [global] include: cannot read "
+	    "\"%s/conf.d/50-fifo.ini\": not a regular file", path, dir);
+	wants[0] = want[0];
+	wants[1] = NULL;
+	alarm(10);
+	expect_file_errors(path, wants);
+	alarm(0);
+	snprintf(sub, sizeof(sub), "%s/conf.d/50-fifo.ini", dir);
+	assert_int_equal(unlink(sub), 0);
+	conf = load_file_ok(path);
+	assert_non_null(config_find(conf, "linked"));
+	config_free(conf);
+	snprintf(sub, sizeof(sub), "%s/conf.d/60-link.ini", dir);
+	assert_int_equal(unlink(sub), 0);
+
 	/* A glob that matches the main file does not read it twice. */
 	write_file(dir, "hellod.ini", "[global]\ninclude = *.ini\n[main]\n" ECHO_SVC);
 	conf = load_file_ok(path);
@@ -1046,18 +1254,22 @@ main(void)
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_main_not_regular),
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_unsupported),
 		cmocka_unit_test(test_required),
+		cmocka_unit_test(test_source_rate),
 		cmocka_unit_test(test_handler_keys),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_port_name_protocols),
 		cmocka_unit_test(test_bind),
 		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_identity_after_drop),
 		cmocka_unit_test(test_conflicts),
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_qotd),
+		cmocka_unit_test(test_qotd_file_kinds),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_include_from_string),
 	};

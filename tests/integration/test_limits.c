@@ -1,0 +1,246 @@
+/* Integration tests: source_rate and source_prefix, and the UDP loop they break. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define T_MS	3000
+
+/* The value of "key=" in the status line of service name, from the control socket. */
+static unsigned long
+status_of(const char *ctl, const char *name, const char *key)
+{
+	struct sockaddr_un sun;
+	char	 buf[4096], needle[64], *p;
+	int	 fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	assert_true(strlen(ctl) < sizeof(sun.sun_path));
+	strcpy(sun.sun_path, ctl);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_true(read_all(fd, buf, sizeof(buf), T_MS) > 0);
+	close(fd);
+	snprintf(needle, sizeof(needle), "\n%s ", name);
+	assert_non_null(p = strstr(buf, needle));
+	snprintf(needle, sizeof(needle), " %s=", key);
+	assert_non_null(p = strstr(p + 1, needle));
+	return strtoul(p + strlen(needle), NULL, 10);
+}
+
+/*
+ * One datagram to 127.0.0.1:dport that claims to come from 127.0.0.1:sport,
+ * through a raw socket (root only): the kernel writes the IP header, we
+ * write the UDP one, without a checksum (allowed over IPv4).
+ */
+static void
+spoof(uint16_t sport, uint16_t dport, const char *payload)
+{
+	struct sockaddr_in to;
+	unsigned char pkt[512];
+	struct udphdr *uh = (struct udphdr *)pkt;
+	size_t	 n = strlen(payload);
+	int	 fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_UDP);
+
+	assert_true(fd >= 0);
+	memset(pkt, 0, sizeof(pkt));
+	uh->source = htons(sport);
+	uh->dest = htons(dport);
+	uh->len = htons((uint16_t)(sizeof(*uh) + n));
+	uh->check = 0;
+	memcpy(pkt + sizeof(*uh), payload, n);
+	memset(&to, 0, sizeof(to));
+	to.sin_family = AF_INET;
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(sendto(fd, pkt, sizeof(*uh) + n, 0,
+	    (struct sockaddr *)&to, sizeof(to)), (ssize_t)(sizeof(*uh) + n));
+	close(fd);
+}
+
+/*
+ * Two UDP services that would answer each other for ever (hello and
+ * echo, both above port 1023), set off by one forged datagram: the
+ * default source_rate of UDP services (100 a second per client) drops a
+ * datagram once a burst is spent, and with nothing in flight the loop is
+ * over.
+ */
+static void
+test_udp_loop_broken(void **state)
+{
+	struct daemon d;
+	const char *ctl = harness_path("loop.ctl");
+	unsigned long a, b;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(daemon_start_with(&d,
+	    "[global]\ncontrol = @DIR@/loop.ctl\n"
+	    "[hello]\nprotocol = udp\nport = @P0@\nbind = 127.0.0.1\n"
+	    "handler = hello\n"
+	    "[echo]\nprotocol = udp\nport = @P1@\nbind = 127.0.0.1\n"
+	    "handler = echo\n", HD_PROBE_LOG, NULL), 0);
+	spoof(d.port[1], d.port[0], "loop");
+	usleep(700 * 1000);
+	a = status_of(ctl, "hello", "datagrams");
+	usleep(700 * 1000);
+	b = status_of(ctl, "hello", "datagrams");
+	/* It ran for a burst, then stopped for good. */
+	assert_true(a >= 50);
+	assert_true(a <= 400);
+	assert_int_equal(a, b);
+	assert_true(status_of(ctl, "hello", "refused") +
+	    status_of(ctl, "echo", "refused") >= 1);
+	assert_true(log_contains(&d, "reason=source rate"));
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+/* Send n datagrams at once from fd to the service on port. */
+static void
+udp_send_n(int fd, uint16_t port, unsigned n)
+{
+	struct sockaddr_in to;
+
+	memset(&to, 0, sizeof(to));
+	to.sin_family = AF_INET;
+	to.sin_port = htons(port);
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	while (n-- > 0)
+		assert_int_equal(sendto(fd, "x", 1, 0, (struct sockaddr *)&to,
+		    sizeof(to)), 1);
+}
+
+/* The replies waiting on fd, read until quiet_ms pass without one. */
+static unsigned
+udp_replies(int fd, int quiet_ms)
+{
+	char	 buf[64];
+	unsigned got = 0;
+
+	while (read_n(fd, buf, 1, quiet_ms) == 1)
+		got++;
+	return got;
+}
+
+/*
+ * source_rate over UDP: a client gets its rate's worth at once and no
+ * more; another client (another address) keeps its own share; with
+ * source_prefix 24 the two addresses of one /24 are one client.
+ */
+static void
+test_udp_source_rate(void **state)
+{
+	struct daemon d;
+	const char *ctl = harness_path("rate.ctl");
+	int	 a1, a2, b1, b2;
+
+	(void)state;
+	assert_int_equal(daemon_start_with(&d,
+	    "[global]\ncontrol = @DIR@/rate.ctl\n"
+	    "[each]\nprotocol = udp\nport = @P0@\nbind = 127.0.0.1\n"
+	    "handler = echo\nsource_rate = 3\n"
+	    "[grouped]\nprotocol = udp\nport = @P1@\nbind = 127.0.0.1\n"
+	    "handler = echo\nsource_rate = 3\nsource_prefix = 24 64\n",
+	    HD_PROBE_LOG, NULL), 0);
+	/*
+	 * Every datagram is sent before any reply is read, so that no bucket
+	 * refills in between: the counts are exact whatever the machine's load.
+	 */
+	a1 = udp_socket("127.0.0.1", 0);
+	a2 = udp_socket("127.0.0.2", 0);
+	b1 = udp_socket("127.0.0.1", 0);
+	b2 = udp_socket("127.0.0.2", 0);
+	assert_true(a1 >= 0 && a2 >= 0 && b1 >= 0 && b2 >= 0);
+	udp_send_n(a1, d.port[0], 6);
+	udp_send_n(a2, d.port[0], 6);
+	udp_send_n(b1, d.port[1], 2);
+	udp_send_n(b2, d.port[1], 6);
+	assert_int_equal(udp_replies(a1, 300), 3);
+	assert_int_equal(udp_replies(a2, 100), 3);
+	assert_int_equal(udp_replies(b1, 100), 2);
+	assert_int_equal(udp_replies(b2, 100), 1);
+	assert_int_equal(status_of(ctl, "each", "refused_rate"), 6);
+	assert_int_equal(status_of(ctl, "grouped", "refused_rate"), 5);
+	close(a1);
+	close(a2);
+	close(b1);
+	close(b2);
+	assert_true(log_contains(&d, "each: refused 127.0.0.1:"));
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+/*
+ * source_rate over TCP: connections over the rate are closed at once,
+ * before any fork (no greeting, not counted as accepted); TCP has no
+ * default rate, so an unlimited service beside it serves every one.
+ */
+static void
+test_tcp_source_rate(void **state)
+{
+	struct daemon d;
+	const char *ctl = harness_path("tcp.ctl");
+	char	 line[64];
+	unsigned i, greeted = 0, closed = 0;
+
+	(void)state;
+	assert_int_equal(daemon_start_with(&d,
+	    "[global]\ncontrol = @DIR@/tcp.ctl\n"
+	    "[slow]\nprotocol = tcp\nport = @P0@\nbind = 127.0.0.1\n"
+	    "handler = hello\nsource_rate = 2\n"
+	    "[free]\nprotocol = tcp\nport = @P1@\nbind = 127.0.0.1\n"
+	    "handler = hello\n", HD_PROBE_LOG, NULL), 0);
+	for (i = 0; i < 6; i++) {
+		int fd = tcp_connect("127.0.0.1", d.port[0], T_MS);
+		ssize_t n;
+
+		assert_true(fd >= 0);
+		n = read_line(fd, line, sizeof(line), T_MS);
+		if (n > 0 && strcmp(line, "Welcome!\r\n") == 0)
+			greeted++;
+		else if (n <= 0)
+			closed++;
+		close(fd);
+	}
+	assert_int_equal(greeted, 2);
+	assert_int_equal(closed, 4);
+	assert_int_equal(status_of(ctl, "slow", "accepted"), 2);
+	assert_int_equal(status_of(ctl, "slow", "refused_rate"), 4);
+	for (i = 0; i < 6; i++) {
+		int fd = tcp_connect("127.0.0.1", d.port[1], T_MS);
+
+		assert_true(fd >= 0);
+		assert_true(read_line(fd, line, sizeof(line), T_MS) > 0);
+		assert_string_equal(line, "Welcome!\r\n");
+		close(fd);
+	}
+	assert_true(log_contains(&d, "slow: refused 127.0.0.1:"));
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_udp_loop_broken, harness_teardown),
+		cmocka_unit_test_teardown(test_udp_source_rate, harness_teardown),
+		cmocka_unit_test_teardown(test_tcp_source_rate, harness_teardown),
+	};
+
+	harness_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
