@@ -57,42 +57,69 @@ struct bench {
 	uint64_t		 started;
 	uint64_t		 t0;
 	uint64_t		 t_end;		/* with -d */
+	bool			 cut;		/* with -d: the time is up */
 	uint64_t		 timeout_ns;
 	char			*req;		/* the message, with LF for TCP */
 	size_t			 reqlen;
-	size_t			 cap;		/* room in r.latency_ns */
+	struct bench_hist	*hist;
 	struct bench_result	 r;
 };
 
-static int
-cmp_u64(const void *a, const void *b)
+/* The bucket of a value: itself below 2^SUBBITS, else its top SUBBITS bits and its magnitude. */
+static size_t
+hist_index(uint64_t v)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	unsigned shift;
 
-	return x < y ? -1 : x > y;
+	if (v < (1u << BENCH_HIST_SUBBITS))
+		return (size_t)v;
+	shift = (unsigned)(63 - __builtin_clzll(v)) - (BENCH_HIST_SUBBITS - 1);
+	return ((size_t)shift << (BENCH_HIST_SUBBITS - 1)) + (size_t)(v >> shift);
+}
+
+/* The middle of a bucket's values. */
+static uint64_t
+hist_value(size_t i)
+{
+	unsigned shift;
+
+	if (i < (1u << BENCH_HIST_SUBBITS))
+		return i;
+	shift = (unsigned)(i >> (BENCH_HIST_SUBBITS - 1)) - 1;
+	i -= (size_t)shift << (BENCH_HIST_SUBBITS - 1);
+	return ((uint64_t)i << shift) + ((uint64_t)1 << (shift - 1));
 }
 
 void
-bench_sort(uint64_t *v, size_t n)
+bench_hist_add(struct bench_hist *h, uint64_t v)
 {
-	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_u64);
+	if (h->n == 0 || v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+	h->n++;
+	h->count[hist_index(v)]++;
 }
 
 uint64_t
-bench_percentile(const uint64_t *sorted, size_t n, unsigned permille)
+bench_hist_percentile(const struct bench_hist *h, unsigned permille)
 {
-	size_t rank;
+	uint64_t rank, seen = 0, v;
+	size_t i;
 
-	if (n == 0)
+	if (h == NULL || h->n == 0)
 		return 0;
-	if (permille > 1000)
-		permille = 1000;
+	if (permille >= 1000)
+		return h->max;
 	/* rank = ceil(permille * n / 1000), at least 1; integers, so p99 of 100 is the 99th. */
-	rank = (permille * n + 999) / 1000;
+	rank = (permille * h->n + 999) / 1000;
 	if (rank == 0)
 		rank = 1;
-	return sorted[rank - 1];
+	for (i = 0; i < BENCH_HIST_BUCKETS; i++)
+		if ((seen += h->count[i]) >= rank)
+			break;
+	v = hist_value(i);
+	return v < h->min ? h->min : v > h->max ? h->max : v;
 }
 
 static double
@@ -110,24 +137,22 @@ rate(const struct bench_result *r)
 void
 bench_report_json(FILE *fp, const struct bench_result *r)
 {
-	const uint64_t *v = r->latency_ns;
-	size_t n = r->nlatency;
+	const struct bench_hist *h = r->latency;
 
 	fprintf(fp, "{\"transactions\":%" PRIu64 ",\"errors\":%" PRIu64
 	    ",\"timeouts\":%" PRIu64 ",\"wrong\":%" PRIu64 ",\"seconds\":%.6f"
 	    ",\"rate\":%.1f,\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f"
 	    ",\"p99\":%.3f,\"max\":%.3f}}\n", r->transactions, r->errors,
 	    r->timeouts, r->wrong, r->seconds, rate(r),
-	    ms(bench_percentile(v, n, 500)), ms(bench_percentile(v, n, 900)),
-	    ms(bench_percentile(v, n, 990)), ms(bench_percentile(v, n, 1000)));
+	    ms(bench_hist_percentile(h, 500)), ms(bench_hist_percentile(h, 900)),
+	    ms(bench_hist_percentile(h, 990)), ms(bench_hist_percentile(h, 1000)));
 }
 
 void
 bench_report_table(FILE *fp, const struct bench_result *r, const struct hc_opts *o,
     bool greeting)
 {
-	const uint64_t *v = r->latency_ns;
-	size_t n = r->nlatency;
+	const struct bench_hist *h = r->latency;
 
 	fprintf(fp, "target        %s %s port %s%s\n", o->udp ? "udp" : "tcp",
 	    o->host, o->port, greeting ? ", greeting read first" : "");
@@ -140,8 +165,8 @@ bench_report_table(FILE *fp, const struct bench_result *r, const struct hc_opts 
 	fprintf(fp, "seconds       %.3f\n", r->seconds);
 	fprintf(fp, "rate          %.1f per second\n", rate(r));
 	fprintf(fp, "latency ms    p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n",
-	    ms(bench_percentile(v, n, 500)), ms(bench_percentile(v, n, 900)),
-	    ms(bench_percentile(v, n, 990)), ms(bench_percentile(v, n, 1000)));
+	    ms(bench_hist_percentile(h, 500)), ms(bench_hist_percentile(h, 900)),
+	    ms(bench_hist_percentile(h, 990)), ms(bench_hist_percentile(h, 1000)));
 }
 
 static bool
@@ -256,26 +281,18 @@ slot_fail(struct bench *b, struct slot *s, uint64_t now, bool timeout)
 	slot_next(b, s, now);
 }
 
-static int
+static void
 record(struct bench *b, struct slot *s, uint64_t now, const char *line, size_t len)
 {
 	struct bench_result *r = &b->r;
-	uint64_t *nv;
 
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
-	if (r->nlatency == b->cap) {
-		b->cap = b->cap == 0 ? 65536 : b->cap * 2;
-		if ((nv = reallocarray(r->latency_ns, b->cap, sizeof(*nv))) == NULL)
-			return -1;
-		r->latency_ns = nv;
-	}
-	r->latency_ns[r->nlatency++] = now - s->start;
+	bench_hist_add(b->hist, now - s->start);
 	r->transactions++;
 	if (b->o->expect != NULL && (len != strlen(b->o->expect) ||
 	    memcmp(line, b->o->expect, len) != 0))
 		r->wrong++;
-	return 0;
 }
 
 /* Read what is there; 1 data or nothing yet, 0 EOF, -1 error. */
@@ -365,8 +382,7 @@ tcp_reply(struct bench *b, struct slot *s, uint64_t now)
 	}
 	if ((n = slot_line(s)) == 0 && rv == 1)
 		return 0;
-	if (record(b, s, now, s->buf, n != 0 ? n : s->len) == -1)
-		return -1;
+	record(b, s, now, s->buf, n != 0 ? n : s->len);
 	s->len = 0;
 	if (rv == 0 || send(s->fd, BENCH_QUIT, strlen(BENCH_QUIT), MSG_NOSIGNAL) == -1) {
 		slot_next(b, s, now);
@@ -407,8 +423,7 @@ udp_reply(struct bench *b, struct slot *s, uint64_t now)
 		slot_next(b, s, now);
 		return 0;
 	}
-	if (record(b, s, now, s->buf, (size_t)n) == -1)
-		return -1;
+	record(b, s, now, s->buf, (size_t)n);
 	slot_next(b, s, now);
 	return 0;
 }
@@ -464,6 +479,40 @@ bench_expire(struct bench *b, uint64_t now)
 	return next <= now ? 0 : (int)((next - now + 999999) / 1000000);
 }
 
+/*
+ * With -d, time is up: the transactions under way are abandoned, neither
+ * counted nor timed out, so that one lost datagram cannot stretch the run
+ * by -w.  Those already answered and saying goodbye (S_QUIT, S_DRAIN)
+ * may finish; they are counted already and no longer in the time.
+ */
+static void
+bench_cut(struct bench *b)
+{
+	unsigned i;
+
+	for (i = 0; i < b->o->concurrency; i++) {
+		struct slot *s = &b->slots[i];
+
+		if (s->state == S_IDLE || s->state == S_QUIT || s->state == S_DRAIN)
+			continue;
+		slot_close(s);
+		s->state = S_IDLE;
+		b->busy--;
+	}
+}
+
+/* The wait for epoll: the next deadline, and with -d the end of the time. */
+static int
+bench_timeout(struct bench *b, uint64_t now)
+{
+	int timeout = bench_expire(b, now), left;
+
+	if (b->o->duration_ms == 0 || now >= b->t_end)
+		return timeout;
+	left = (int)((b->t_end - now + 999999) / 1000000);
+	return timeout == -1 || left < timeout ? left : timeout;
+}
+
 static int
 bench_loop(struct bench *b)
 {
@@ -479,7 +528,12 @@ bench_loop(struct bench *b)
 		slot_start(b, &b->slots[i], now);
 	}
 	while (b->busy > 0) {
-		if ((timeout = bench_expire(b, hc_now_ns())) == -1 && b->busy == 0)
+		now = hc_now_ns();
+		if (b->o->duration_ms > 0 && now >= b->t_end && !b->cut) {
+			bench_cut(b);
+			b->cut = true;
+		}
+		if ((timeout = bench_timeout(b, now)) == -1 && b->busy == 0)
 			break;
 		if ((n = epoll_wait(b->ep, ev, BENCH_EVENTS, timeout)) == -1) {
 			if (errno == EINTR)
@@ -491,7 +545,10 @@ bench_loop(struct bench *b)
 			if (slot_event(b, &b->slots[ev[j].data.u32], now) == -1)
 				return -1;
 	}
-	b->r.seconds = (double)(hc_now_ns() - b->t0) / 1e9;
+	now = hc_now_ns();
+	if (b->o->duration_ms > 0 && now > b->t_end)
+		now = b->t_end;
+	b->r.seconds = (double)(now - b->t0) / 1e9;
 	return 0;
 }
 
@@ -606,11 +663,9 @@ bench_setup(struct bench *b, const struct hc_opts *o)
 		goto syserr;
 	for (i = 0; i < o->concurrency; i++)
 		b->slots[i].fd = -1;
-	if (o->count > 0) {
-		b->cap = (size_t)o->count;
-		if ((b->r.latency_ns = reallocarray(NULL, b->cap, sizeof(uint64_t))) == NULL)
-			goto syserr;
-	}
+	if ((b->hist = calloc(1, sizeof(*b->hist))) == NULL)
+		goto syserr;
+	b->r.latency = b->hist;
 	return 0;
 syserr:
 	hc_error(o->host, o->port, "%s", strerror(errno));
@@ -629,7 +684,7 @@ bench_free(struct bench *b)
 		close(b->ep);
 	free(b->slots);
 	free(b->req);
-	free(b->r.latency_ns);
+	free(b->hist);
 }
 
 /*
@@ -650,12 +705,12 @@ bench_run(const struct hc_opts *o)
 		hc_error(o->host, o->port, "%s", strerror(errno));
 		goto out;
 	}
-	bench_sort(b.r.latency_ns, b.r.nlatency);
 	if (o->json)
 		bench_report_json(stdout, &b.r);
 	else
 		bench_report_table(stdout, &b.r, o, b.greeting);
-	fflush(stdout);
+	if (hc_out_flush() == -1)
+		goto out;
 	if (b.r.noport > 0)
 		hc_error(o->host, o->port, "%" PRIu64 " connects found no free local "
 		    "port (EADDRNOTAVAIL) and were counted as errors; closed "

@@ -9,23 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <vis.h>
 
 #include "helloc.h"
 
-#define DIALOGUE_QUIT		"exit\n"
+#define DIALOGUE_QUIT		"exit"
 #define DIALOGUE_DRAIN_MS	1000
+#define DIALOGUE_DUP_MS		250	/* how long late copies of a reply are awaited */
 #define DATAGRAM_MAX		65536
-
-/* One reply, one line of output, whatever the server ended it with. */
-static void
-print_reply(const char *p, size_t len)
-{
-	while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
-		len--;
-	fwrite(p, 1, len, stdout);
-	putchar('\n');
-	fflush(stdout);
-}
 
 /* Report why a reply did not come: rv and errno as hc_lines_read() left them. */
 static void
@@ -44,6 +35,18 @@ reply_failed(const struct hc_opts *o, int rv, const char *msg)
 		hc_error(o->host, o->port, "%s", strerror(errno));
 }
 
+static void
+send_failed(const struct hc_opts *o)
+{
+	char sec[32];
+
+	if (errno == ETIMEDOUT)
+		hc_error(o->host, o->port, "the server took nothing for %s: it "
+		    "does not read", hc_seconds(o->timeout_ms, sec, sizeof(sec)));
+	else
+		hc_error(o->host, o->port, "%s", strerror(errno));
+}
+
 /*
  * A server may greet (hello, banner) or stay silent until spoken to (echo).
  * We cannot know which, so a greeting is whatever arrives within a short
@@ -58,27 +61,29 @@ tcp_greeting(const struct hc_opts *o, struct hc_lines *lb)
 
 	if ((rv = hc_wait(lb->fd, POLLIN, HC_GREETING_MS)) == 0)
 		return 0;
-	if (rv == 1 && (rv = hc_lines_read(lb, o->timeout_ms, &line, &len)) == 1) {
-		print_reply(line, len);
-		return 0;
-	}
+	if (rv == 1 && (rv = hc_lines_read(lb, o->timeout_ms, &line, &len)) == 1)
+		return hc_out_line(line, len);
 	reply_failed(o, rv, NULL);
 	return -1;
 }
 
+/* Send msg and its LF within the timeout; 0, or -1 after reporting. */
 static int
-send_line(int fd, const char *msg)
+send_line(const struct hc_opts *o, int fd, const char *msg)
 {
 	size_t len = strlen(msg);
 	char *buf;
 	int rv;
 
 	/* One write, so that the server never sees the message without its end. */
-	if ((buf = malloc(len + 2)) == NULL)
+	if ((buf = malloc(len + 2)) == NULL) {
+		hc_error(o->host, o->port, "%s", strerror(errno));
 		return -1;
+	}
 	memcpy(buf, msg, len);
 	buf[len] = '\n';
-	rv = hc_send_all(fd, buf, len + 1);
+	if ((rv = hc_send_within(fd, buf, len + 1, o->timeout_ms)) == -1)
+		send_failed(o);
 	free(buf);
 	return rv;
 }
@@ -86,24 +91,43 @@ send_line(int fd, const char *msg)
 /*
  * Say goodbye the way hello expects, then let the server close first, so
  * that the TIME_WAIT state stays on its side.  A server that answers the
- * quit word instead (echo) sees our end of file after its answer.
+ * quit word instead (echo) sees our end of file after its answer.  Any
+ * other line here means that the replies were not the ones we took them
+ * for (a greeting later than our wait was printed as the first reply, and
+ * every reply after it as the one before): that is an error.
  */
-static void
-tcp_quit(struct hc_lines *lb)
+static int
+tcp_quit(const struct hc_opts *o, struct hc_lines *lb)
 {
 	uint64_t end = hc_now_ns() + (uint64_t)DIALOGUE_DRAIN_MS * 1000000, now;
-	bool shut = false;
-	char *line;
+	char *line, vis[4 * 64 + 1];
 	size_t len;
+	bool shut = false;
 
-	if (hc_send_all(lb->fd, DIALOGUE_QUIT, strlen(DIALOGUE_QUIT)) == -1)
-		return;
+	if (hc_send_within(lb->fd, DIALOGUE_QUIT "\n", strlen(DIALOGUE_QUIT) + 1,
+	    o->timeout_ms) == -1) {
+		/* A server that already left has closed first, as we wished. */
+		if (errno == EPIPE || errno == ECONNRESET)
+			return 0;
+		send_failed(o);
+		return -1;
+	}
 	while ((now = hc_now_ns()) < end &&
 	    hc_lines_read(lb, (int)((end - now) / 1000000), &line, &len) == 1) {
-		if (!shut)
+		if (len == strlen(DIALOGUE_QUIT) && !shut &&
+		    memcmp(line, DIALOGUE_QUIT, len) == 0) {
 			shutdown(lb->fd, SHUT_WR);
-		shut = true;
+			shut = true;
+			continue;
+		}
+		strvisx(vis, line, len < 64 ? len : 64, VIS_CSTYLE | VIS_OCTAL);
+		hc_error(o->host, o->port, "one line more than the replies: \"%s%s\"; "
+		    "the replies printed may not match the messages (a greeting "
+		    "later than %d ms is taken for the first reply)", vis,
+		    len > 64 ? "..." : "", HC_GREETING_MS);
+		return -1;
 	}
+	return 0;
 }
 
 static int
@@ -129,88 +153,69 @@ dialogue_tcp(const struct hc_opts *o)
 	if (tcp_greeting(o, lb) == -1)
 		goto out;
 	for (i = 0; i < o->nmsgs; i++) {
-		if (send_line(fd, o->msgs[i]) == -1) {
-			hc_error(o->host, o->port, "%s", strerror(errno));
+		if (send_line(o, fd, o->msgs[i]) == -1)
 			goto out;
-		}
 		if ((rv = hc_lines_read(lb, o->timeout_ms, &line, &len)) != 1) {
 			reply_failed(o, rv, o->msgs[i]);
 			goto out;
 		}
-		print_reply(line, len);
+		if (hc_out_line(line, len) == -1)
+			goto out;
 	}
-	tcp_quit(lb);
-	rc = HC_OK;
+	if (tcp_quit(o, lb) == 0)
+		rc = HC_OK;
 out:
 	free(lb);
 	close(fd);
 	return rc;
 }
 
-/* A connected UDP socket, so that only the server's datagrams arrive and ICMP errors are reported. */
-static int
-udp_open(const struct addrinfo *ai, char *err, size_t errlen)
-{
-	return hc_connect_one(ai, 0, err, errlen);
-}
-
-struct udp_peer {
-	struct addrinfo	*res;
-	struct addrinfo	*ai;		/* the address in use */
-	int		 fd;
-	bool		 answered;	/* it replied once: stay with it */
-};
-
 /*
- * A refusal (an ICMP port unreachable) from an address that never answered
- * moves on to the next address, as a TCP connect would.  Returns 0 when
- * there is one, -1 when there is none left.
+ * After a message that had to be sent more than once, its copies may each
+ * get a reply: wait a little for them, so that none is taken for the next
+ * message's reply.  A reply later than that is caught by the drain before
+ * the next send.
  */
-static int
-udp_next(const struct hc_opts *o, struct udp_peer *up)
+static void
+udp_late_copies(int fd, int copies)
 {
-	char err[HC_ERRLEN];
+	char buf[512];
 
-	if (up->answered || up->ai->ai_next == NULL) {
-		hc_error(o->host, o->port, "%s", strerror(ECONNREFUSED));
-		return -1;
-	}
-	close(up->fd);
-	up->ai = up->ai->ai_next;
-	if ((up->fd = udp_open(up->ai, err, sizeof(err))) == -1) {
-		hc_error(o->host, o->port, "%s", err);
-		return -1;
-	}
-	return 0;
+	while (copies-- > 0 && hc_wait(fd, POLLIN, DIALOGUE_DUP_MS) == 1)
+		(void)recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 }
 
 /* Send msg and wait for its reply, retrying after each timeout; the reply length or -1. */
 static ssize_t
-udp_ask(const struct hc_opts *o, struct udp_peer *up, const char *msg, char *buf)
+udp_ask(const struct hc_opts *o, struct hc_udp *up, const char *msg, char *buf)
 {
-	char sec[32];
+	char err[HC_ERRLEN], sec[32];
 	size_t len = strlen(msg);
 	ssize_t n;
 	int tries, rv;
 
+	/* What came after the last reply (a late copy) is no reply to this. */
+	hc_udp_drain(up->fd);
 	for (tries = 0; tries < HC_TRIES; ) {
 		if (send(up->fd, msg, len, 0) == -1)
 			goto failed;
-		if ((rv = hc_wait(up->fd, POLLIN, o->timeout_ms)) == 0) {
-			tries++;
+		tries++;
+		if ((rv = hc_wait(up->fd, POLLIN, o->timeout_ms)) == 0)
 			continue;
-		}
 		if (rv == -1 || (n = recv(up->fd, buf, DATAGRAM_MAX, 0)) == -1)
 			goto failed;
 		up->answered = true;
+		udp_late_copies(up->fd, tries - 1);
 		return n;
 failed:
 		if (errno != ECONNREFUSED) {
 			hc_error(o->host, o->port, "%s", strerror(errno));
 			return -1;
 		}
-		if (udp_next(o, up) == -1)
+		if (hc_udp_next(up, err, sizeof(err)) == -1) {
+			hc_error(o->host, o->port, "%s", err);
 			return -1;
+		}
 		tries = 0;
 	}
 	hc_error(o->host, o->port, "no reply to \"%s\" after %d tries of %s each",
@@ -221,18 +226,12 @@ failed:
 static int
 dialogue_udp(const struct hc_opts *o)
 {
-	struct udp_peer up = { .fd = -1 };
+	struct hc_udp up;
 	char err[HC_ERRLEN], *buf = NULL;
 	ssize_t n;
 	int i, rc = HC_FAIL;
 
-	up.res = hc_resolve(o->host, o->port, o->family, SOCK_DGRAM, err, sizeof(err));
-	if (up.res == NULL) {
-		hc_error(o->host, o->port, "%s", err);
-		return HC_FAIL;
-	}
-	up.ai = up.res;
-	if ((up.fd = udp_open(up.ai, err, sizeof(err))) == -1) {
+	if (hc_udp_open(&up, o->host, o->port, o->family, err, sizeof(err)) == -1) {
 		hc_error(o->host, o->port, "%s", err);
 		goto out;
 	}
@@ -241,16 +240,14 @@ dialogue_udp(const struct hc_opts *o)
 		goto out;
 	}
 	for (i = 0; i < o->nmsgs; i++) {
-		if ((n = udp_ask(o, &up, o->msgs[i], buf)) == -1)
+		if ((n = udp_ask(o, &up, o->msgs[i], buf)) == -1 ||
+		    hc_out_line(buf, (size_t)n) == -1)
 			goto out;
-		print_reply(buf, (size_t)n);
 	}
 	rc = HC_OK;
 out:
 	free(buf);
-	if (up.fd != -1)
-		close(up.fd);
-	freeaddrinfo(up.res);
+	hc_udp_close(&up);
 	return rc;
 }
 

@@ -1,6 +1,7 @@
 /* helloc --get: an HTTP/1.1 GET; URL parsing, the response head, chunked decoding, a progress bar. */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -24,6 +25,10 @@
 #define PROGRESS_MIN		(1024 * 1024)	/* smaller bodies get no bar */
 #define PROGRESS_EVERY_NS	100000000	/* redraw at most ten times a second */
 #define PROGRESS_WIDTH		30
+#define HTTP_INTERIM_MAX	10	/* 1xx responses skipped before giving up */
+
+#define STR(x)			STR2(x)
+#define STR2(x)			#x
 
 static void
 seterr(char *err, size_t errlen, const char *msg)
@@ -307,6 +312,7 @@ chunk_sized(struct http_chunked *c)
 {
 	c->state = c->remain == 0 ? CH_TRAILER : CH_DATA;
 	c->digits = 0;
+	c->sized = false;
 }
 
 /* One byte of the size line; 0, or -1 with *err. */
@@ -324,10 +330,12 @@ chunk_size_byte(struct http_chunked *c, char ch, const char **err)
 				return -1;
 			}
 			c->remain = c->remain * 16 + (uint64_t)v;
-			c->digits++;
+			if (c->remain > 0)
+				c->digits++;
+			c->sized = true;
 			return 0;
 		}
-		if (c->digits == 0) {
+		if (!c->sized) {
 			*err = "bad chunk size";
 			return -1;
 		}
@@ -481,12 +489,14 @@ struct fetch {
 	int			 fd;
 	int			 out;
 	const char		*outname;
+	char			*tmpname;	/* -o FILE's temporary, or NULL */
 	uint64_t		 got;		/* body bytes written */
 	uint64_t		 total;		/* Content-Length, 0 when unknown */
 	bool			 tty;		/* stderr is a terminal */
 	bool			 drawn;		/* the bar is on the screen */
 	uint64_t		 t0, drawn_at;
 	size_t			 len;		/* bytes held in buf */
+	size_t			 scan;		/* head_end() looked this far */
 	char			 buf[HTTP_BUFSIZE];
 };
 
@@ -552,13 +562,20 @@ fetch_read(struct fetch *f)
 	}
 }
 
-/* The end of the head in f->buf: the offset after its blank line, or 0. */
+/*
+ * The end of the head in f->buf: the offset after its blank line, or 0.
+ * The search resumes where the last one stopped, two bytes back for a
+ * blank line cut between reads, so that a head coming in many small
+ * pieces is not scanned again and again from its start.
+ */
 static size_t
-head_end(const struct fetch *f)
+head_end(struct fetch *f)
 {
 	size_t i;
 
-	for (i = 0; i + 1 < f->len; i++) {
+	i = f->scan > 2 ? f->scan - 2 : 0;
+	f->scan = f->len;
+	for (; i + 1 < f->len; i++) {
 		if (f->buf[i] != '\n')
 			continue;
 		if (f->buf[i + 1] == '\n')
@@ -602,8 +619,9 @@ fetch_head(struct fetch *f, struct http_head *h)
 	char err[HC_ERRLEN];
 	size_t end;
 	ssize_t n;
+	int interim;
 
-	for (;;) {
+	for (interim = 0; interim <= HTTP_INTERIM_MAX; interim++) {
 		while ((end = head_end(f)) == 0) {
 			if (f->len == sizeof(f->buf)) {
 				fetch_error(f, "response head larger than 64 KiB");
@@ -625,9 +643,12 @@ fetch_head(struct fetch *f, struct http_head *h)
 		}
 		memmove(f->buf, f->buf + end, f->len - end);
 		f->len -= end;
+		f->scan = 0;
 		if (h->status >= 200 || h->status == 101)
 			return 0;
 	}
+	fetch_error(f, "more than " STR(HTTP_INTERIM_MAX) " interim (1xx) responses");
+	return -1;
 }
 
 static int
@@ -702,7 +723,7 @@ fetch_request(struct fetch *f)
 	    PACKAGE_VERSION);
 	if (len == -1)
 		return -1;
-	rv = hc_send_all(f->fd, req, (size_t)len);
+	rv = hc_send_within(f->fd, req, (size_t)len, f->o->timeout_ms);
 	free(req);
 	return rv;
 }
@@ -750,6 +771,56 @@ fetch_run(struct fetch *f)
 }
 
 /*
+ * Where the body goes with -o: a regular file (or a new one) is written
+ * under a temporary name in the same directory and renamed over FILE only
+ * on success, so that a failed fetch or an error page leaves FILE as it
+ * was.  Anything else (/dev/null, a FIFO) is written to directly.
+ */
+static int
+output_open(struct fetch *f, const char *path)
+{
+	struct stat st;
+	mode_t mask;
+
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return f->out = open(path, O_WRONLY | O_CLOEXEC);
+	if (asprintf(&f->tmpname, "%s.XXXXXX", path) == -1) {
+		f->tmpname = NULL;
+		return -1;
+	}
+	if ((f->out = mkostemp(f->tmpname, O_CLOEXEC)) == -1) {
+		free(f->tmpname);
+		f->tmpname = NULL;
+		return -1;
+	}
+	/* mkostemp(3) makes it 0600: give it the mode a new file would get. */
+	mask = umask(0);
+	umask(mask);
+	(void)fchmod(f->out, 0666 & ~mask);
+	return f->out;
+}
+
+/* Close the -o file; keep it under its name on success, else remove it. */
+static int
+output_close(struct fetch *f, const char *path, int rc)
+{
+	if (close(f->out) == -1 && rc == HC_OK) {
+		fprintf(stderr, "helloc: %s: %s\n", path, strerror(errno));
+		rc = HC_FAIL;
+	}
+	if (f->tmpname == NULL)
+		return rc;
+	if (rc == HC_OK && rename(f->tmpname, path) == -1) {
+		fprintf(stderr, "helloc: %s: %s\n", path, strerror(errno));
+		rc = HC_FAIL;
+	}
+	if (rc != HC_OK)
+		(void)unlink(f->tmpname);
+	free(f->tmpname);
+	return rc;
+}
+
+/*
  * --get: fetch an http URL with HTTP/1.1, the head to stderr, the body to
  * stdout or -o FILE.  Exit 0 on a 2xx status, 1 on any other status or
  * error, 64 on a URL helloc cannot fetch.
@@ -773,21 +844,20 @@ http_get(const struct hc_opts *o)
 		return HC_USAGE;
 	}
 	f->outname = o->output != NULL ? o->output : "stdout";
-	f->out = o->output != NULL ? open(o->output, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0666) : 1;
-	if (f->out == -1) {
+	if (o->output == NULL)
+		f->out = 1;
+	else if (output_open(f, o->output) == -1)
 		fprintf(stderr, "helloc: %s: %s\n", o->output, strerror(errno));
+	if (f->out == -1)
 		rc = HC_FAIL;
-	} else {
+	else {
 		f->tty = isatty(2);
 		rc = fetch_run(f);
 	}
 	if (f->fd != -1)
 		close(f->fd);
-	if (o->output != NULL && f->out != -1 && close(f->out) == -1 && rc == HC_OK) {
-		fprintf(stderr, "helloc: %s: %s\n", o->output, strerror(errno));
-		rc = HC_FAIL;
-	}
+	if (o->output != NULL && f->out != -1)
+		rc = output_close(f, o->output, rc);
 	free(f);
 	return rc;
 }

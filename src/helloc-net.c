@@ -196,6 +196,34 @@ hc_send_all(int fd, const void *buf, size_t len)
 }
 
 int
+hc_send_within(int fd, const void *buf, size_t len, int timeout_ms)
+{
+	uint64_t end = hc_now_ns() + (uint64_t)timeout_ms * 1000000, now;
+	const char *p = buf;
+	ssize_t n;
+	int rv;
+
+	while (len > 0) {
+		if ((n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT)) >= 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -1;
+		if ((now = hc_now_ns()) >= end) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if ((rv = hc_wait(fd, POLLOUT, (int)((end - now + 999999) / 1000000))) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
 hc_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -211,6 +239,62 @@ hc_write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int
+hc_udp_open(struct hc_udp *u, const char *host, const char *port, int family,
+    char *err, size_t errlen)
+{
+	memset(u, 0, sizeof(*u));
+	u->fd = -1;
+	if ((u->res = hc_resolve(host, port, family, SOCK_DGRAM, err, errlen)) == NULL)
+		return -1;
+	/*
+	 * Connected, so that only the server's datagrams arrive and ICMP
+	 * errors are reported.  Only a local reason (no IPv6 route) makes a
+	 * connect fail here: then the next address is tried.
+	 */
+	for (u->ai = u->res; u->ai != NULL; u->ai = u->ai->ai_next)
+		if ((u->fd = hc_connect_one(u->ai, 0, err, errlen)) != -1)
+			return 0;
+	return -1;
+}
+
+int
+hc_udp_next(struct hc_udp *u, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s", strerror(ECONNREFUSED));
+	if (u->answered)
+		return -1;
+	close(u->fd);
+	u->fd = -1;
+	while ((u->ai = u->ai->ai_next) != NULL)
+		if ((u->fd = hc_connect_one(u->ai, 0, err, errlen)) != -1)
+			return 0;
+	return -1;
+}
+
+void
+hc_udp_close(struct hc_udp *u)
+{
+	if (u->fd != -1)
+		close(u->fd);
+	u->fd = -1;
+	if (u->res != NULL)
+		freeaddrinfo(u->res);
+	u->res = u->ai = NULL;
+}
+
+void
+hc_udp_drain(int fd)
+{
+	char buf[512];
+	ssize_t n;
+
+	/* A pending ICMP error is read as one recv error: go on past it. */
+	do
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+	while (n >= 0 || errno == EINTR || errno == ECONNREFUSED);
 }
 
 void

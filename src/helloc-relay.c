@@ -104,7 +104,9 @@ tcp_step(const struct hc_opts *o, struct tcp_relay *r, struct pollfd pfd[3])
 	ssize_t n;
 
 	/* The server first: what it sent is not lost if our next send fails. */
-	if (pfd[P_NET].revents & (POLLIN | POLLERR | POLLHUP) && !r->net_eof) {
+	/* With no room a recv of 0 bytes would return 0, taken for an EOF. */
+	if (pfd[P_NET].revents & (POLLIN | POLLERR | POLLHUP) && !r->net_eof &&
+	    pipebuf_room(&r->down) > 0) {
 		if ((n = pipebuf_fill(&r->down, r->fd, true)) == 0)
 			r->net_eof = true;
 		else if (n == -1 && errno != EAGAIN) {
@@ -124,7 +126,10 @@ tcp_step(const struct hc_opts *o, struct tcp_relay *r, struct pollfd pfd[3])
 	}
 	if (pfd[P_NET].revents & (POLLOUT | POLLERR | POLLHUP) && r->up.len > 0 &&
 	    pipebuf_drain(&r->up, r->fd, true) == -1 && errno != EAGAIN) {
-		/* A server that has said all and left takes no more input. */
+		/*
+		 * A server that has said all and then left takes no more
+		 * input: what is left of ours has nowhere to go.
+		 */
 		if (!r->net_eof || (errno != EPIPE && errno != ECONNRESET)) {
 			hc_error(o->host, o->port, "%s", strerror(errno));
 			return -1;
@@ -139,16 +144,41 @@ tcp_step(const struct hc_opts *o, struct tcp_relay *r, struct pollfd pfd[3])
 	}
 	if (pfd[P_STDOUT].revents != 0 && pipebuf_drain(&r->down, 1, false) == -1 &&
 	    errno != EAGAIN) {
-		hc_error(o->host, o->port, "stdout: %s", strerror(errno));
+		hc_out_error();
 		return -1;
 	}
 	return 0;
 }
 
+static bool
+tcp_done(const struct tcp_relay *r)
+{
+	return r->net_eof && r->down.len == 0 && r->in_eof && r->up.len == 0;
+}
+
 /*
- * The relay ends when the server has ended its side and all it sent is
- * written out, as OpenBSD nc does: once the server is gone, nothing more
- * typed could reach anyone.
+ * A write to stdout must not stall the relay: a slow reader would hold
+ * stdin back from the server too.  Stdout is made non-blocking for the
+ * relay's time, except on a terminal, whose open file is the shell's as
+ * well.  Returns the flags to restore, or -1 when there is nothing to.
+ */
+static int
+stdout_nonblock(void)
+{
+	int fl;
+
+	if (isatty(1) || (fl = fcntl(1, F_GETFL)) == -1 || (fl & O_NONBLOCK) ||
+	    fcntl(1, F_SETFL, fl | O_NONBLOCK) == -1)
+		return -1;
+	return fl;
+}
+
+/*
+ * The relay goes on until both sides are done: the server has ended its
+ * side and all it sent is written out, and stdin has ended and all of it
+ * has been sent.  A server may end its side and still read (a half-close);
+ * one that has closed altogether refuses the next bytes with a reset,
+ * which ends the relay as well.
  */
 static int
 relay_tcp(const struct hc_opts *o)
@@ -156,7 +186,7 @@ relay_tcp(const struct hc_opts *o)
 	struct tcp_relay *r;
 	struct pollfd pfd[3];
 	char err[HC_ERRLEN];
-	int fd, rc = HC_FAIL;
+	int fd, fl = -1, rc = HC_FAIL;
 
 	fd = hc_connect(o->host, o->port, o->family, SOCK_STREAM, o->timeout_ms,
 	    NULL, NULL, err, sizeof(err));
@@ -170,7 +200,8 @@ relay_tcp(const struct hc_opts *o)
 		goto out;
 	}
 	r->fd = fd;
-	while (!r->net_eof || r->down.len > 0) {
+	fl = stdout_nonblock();
+	while (!tcp_done(r)) {
 		tcp_events(r, pfd);
 		if (poll(pfd, 3, -1) == -1) {
 			if (errno == EINTR)
@@ -183,13 +214,18 @@ relay_tcp(const struct hc_opts *o)
 	}
 	rc = HC_OK;
 out:
+	if (fl != -1)
+		(void)fcntl(1, F_SETFL, fl);
 	free(r);
 	close(fd);
 	return rc;
 }
 
+/* While no reply has come, what was sent is kept to send again to the next address. */
+#define HOLD_MAX	(256 * 1024)
+
 struct udp_relay {
-	int		 fd;
+	struct hc_udp	 peer;
 	bool		 in_eof;
 	uint64_t	 sent;		/* datagrams sent */
 	uint64_t	 received;	/* datagrams received */
@@ -197,7 +233,63 @@ struct udp_relay {
 	size_t		 len;		/* bytes of stdin held */
 	char		 line[DATAGRAM_MAX + 1];
 	char		 reply[DATAGRAM_MAX + 1];
+	size_t		 held;		/* bytes in hold: length-prefixed datagrams */
+	bool		 overflow;	/* too much to hold: no next address then */
+	char		 hold[HOLD_MAX];
 };
+
+/* Keep a datagram for the next address, while one may still be needed. */
+static void
+udp_hold(struct udp_relay *r, const char *p, size_t len)
+{
+	uint32_t l = (uint32_t)len;
+
+	if (r->peer.answered || r->overflow)
+		return;
+	if (r->held + sizeof(l) + len > sizeof(r->hold)) {
+		r->overflow = true;
+		return;
+	}
+	memcpy(r->hold + r->held, &l, sizeof(l));
+	memcpy(r->hold + r->held + sizeof(l), p, len);
+	r->held += sizeof(l) + len;
+}
+
+/*
+ * The address in use refused before replying once: send all that was
+ * sent so far to the next one.  0, or -1 after reporting the refusal.
+ */
+static int
+udp_next(const struct hc_opts *o, struct udp_relay *r)
+{
+	char err[HC_ERRLEN];
+	size_t off;
+	uint32_t l;
+
+	if (r->overflow) {
+		hc_error(o->host, o->port, "%s", strerror(ECONNREFUSED));
+		return -1;
+	}
+	for (;;) {
+		if (hc_udp_next(&r->peer, err, sizeof(err)) == -1) {
+			hc_error(o->host, o->port, "%s", err);
+			return -1;
+		}
+		for (off = 0; off < r->held; off += sizeof(l) + l) {
+			memcpy(&l, r->hold + off, sizeof(l));
+			if (send(r->peer.fd, r->hold + off + sizeof(l), l, 0) == -1)
+				break;
+		}
+		if (off == r->held)
+			break;
+		if (errno != ECONNREFUSED) {
+			hc_error(o->host, o->port, "%s", strerror(errno));
+			return -1;
+		}
+	}
+	r->last_ns = hc_now_ns();
+	return 0;
+}
 
 /* Send one line as a datagram, without its LF or CRLF; 0 or -1 after reporting. */
 static int
@@ -209,9 +301,15 @@ udp_send_line(const struct hc_opts *o, struct udp_relay *r, size_t n)
 		l--;
 	if (l > 0 && r->line[l - 1] == '\r')
 		l--;
-	if (send(r->fd, r->line, l, 0) == -1) {
-		hc_error(o->host, o->port, "%s", strerror(errno));
-		return -1;
+	udp_hold(r, r->line, l);
+	if (send(r->peer.fd, r->line, l, 0) == -1) {
+		if (errno != ECONNREFUSED) {
+			hc_error(o->host, o->port, "%s", strerror(errno));
+			return -1;
+		}
+		/* The hold has this line too: the next address gets it. */
+		if (udp_next(o, r) == -1)
+			return -1;
 	}
 	r->sent++;
 	r->last_ns = hc_now_ns();
@@ -255,19 +353,17 @@ udp_read_reply(const struct hc_opts *o, struct udp_relay *r)
 {
 	ssize_t n;
 
-	if ((n = recv(r->fd, r->reply, sizeof(r->reply) - 1, 0)) == -1) {
+	if ((n = recv(r->peer.fd, r->reply, sizeof(r->reply) - 1, 0)) == -1) {
 		if (errno == EINTR || errno == EAGAIN)
 			return 0;
+		if (errno == ECONNREFUSED)
+			return udp_next(o, r);
 		hc_error(o->host, o->port, "%s", strerror(errno));
 		return -1;
 	}
-	while (n > 0 && (r->reply[n - 1] == '\n' || r->reply[n - 1] == '\r'))
-		n--;
-	r->reply[n++] = '\n';
-	if (hc_write_all(1, r->reply, (size_t)n) == -1) {
-		hc_error(o->host, o->port, "stdout: %s", strerror(errno));
+	r->peer.answered = true;
+	if (hc_out_line(r->reply, (size_t)n) == -1)
 		return -1;
-	}
 	r->received++;
 	r->last_ns = hc_now_ns();
 	return 0;
@@ -285,20 +381,16 @@ relay_udp(const struct hc_opts *o)
 	struct pollfd pfd[2];
 	char err[HC_ERRLEN];
 	uint64_t now, end;
-	int fd, rc = HC_FAIL;
+	int rc = HC_FAIL;
 
-	fd = hc_connect(o->host, o->port, o->family, SOCK_DGRAM, o->timeout_ms,
-	    NULL, NULL, err, sizeof(err));
-	if (fd == -1) {
-		hc_error(o->host, o->port, "%s", err);
-		return HC_FAIL;
-	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		hc_error(o->host, o->port, "%s", strerror(errno));
-		close(fd);
 		return HC_FAIL;
 	}
-	r->fd = fd;
+	if (hc_udp_open(&r->peer, o->host, o->port, o->family, err, sizeof(err)) == -1) {
+		hc_error(o->host, o->port, "%s", err);
+		goto out;
+	}
 	for (;;) {
 		int timeout = -1;
 
@@ -311,7 +403,7 @@ relay_udp(const struct hc_opts *o)
 		}
 		pfd[0].fd = r->in_eof ? -1 : 0;
 		pfd[0].events = POLLIN;
-		pfd[1].fd = fd;
+		pfd[1].fd = r->peer.fd;
 		pfd[1].events = POLLIN;
 		if (poll(pfd, 2, timeout) == -1) {
 			if (errno == EINTR)
@@ -328,8 +420,8 @@ relay_udp(const struct hc_opts *o)
 	}
 	rc = HC_OK;
 out:
+	hc_udp_close(&r->peer);
 	free(r);
-	close(fd);
 	return rc;
 }
 

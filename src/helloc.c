@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <getopt.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,26 @@ parse_option(int ch, struct hc_opts *o, enum mode *mode, unsigned *given)
 	return 0;
 }
 
+/*
+ * A dialogue message gets one reply: an empty one gets none from hello,
+ * and over TCP a CR or LF would make it several lines, hence several
+ * replies, and every reply after it would be printed for the wrong one.
+ */
+static int
+check_messages(const struct hc_opts *o)
+{
+	int i;
+
+	for (i = 0; i < o->nmsgs; i++) {
+		if (o->msgs[i][0] == '\0')
+			return usage_error("a message may not be empty (hello does not "
+			    "answer an empty message)");
+		if (!o->udp && strpbrk(o->msgs[i], "\r\n") != NULL)
+			return usage_error("over TCP a message is one line: no CR or LF");
+	}
+	return 0;
+}
+
 /* The options given must belong to the mode, and the operands must fit it. */
 static int
 check_mode(enum mode mode, struct hc_opts *o, unsigned given, int argc, char **argv)
@@ -208,6 +229,8 @@ check_mode(enum mode mode, struct hc_opts *o, unsigned given, int argc, char **a
 	o->port = argv[1];
 	o->msgs = argv + 2;
 	o->nmsgs = argc - 2;
+	if (mode == M_TALK && check_messages(o) == -1)
+		return -1;
 	if (mode == M_BENCH && o->count == 0 && o->duration_ms == 0)
 		o->count = 1000;
 	return 0;
@@ -226,6 +249,9 @@ main(int argc, char *argv[])
 	unsigned given = 0;
 	int ch;
 
+	/* For strvis(3): multibyte characters of the locale are shown as they are. */
+	setlocale(LC_CTYPE, "");
+	hc_out_init();
 	while ((ch = getopt_long(argc, argv, "46uw:o:c:n:d:m:hV", longopts, NULL)) != -1) {
 		if (ch == 'h') {
 			usage(stdout);

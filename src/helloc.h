@@ -89,8 +89,60 @@ int	hc_wait(int fd, short events, int timeout_ms);
 /* Send all of buf on a blocking socket, without SIGPIPE; 0 or -1. */
 int	hc_send_all(int fd, const void *buf, size_t len);
 
+/*
+ * The same within timeout_ms: a server that stops reading cannot hold us
+ * past it.  0, or -1 with errno (ETIMEDOUT when the time ran out).
+ */
+int	hc_send_within(int fd, const void *buf, size_t len, int timeout_ms);
+
 /* Write all of buf to a file descriptor; 0 or -1. */
 int	hc_write_all(int fd, const void *buf, size_t len);
+
+/*
+ * A UDP peer: the addresses of a name, the one in use, and its connected
+ * socket.  An address that refuses (an ICMP port unreachable) before it
+ * has ever replied gives way to the next, as a TCP connect would.
+ */
+struct hc_udp {
+	struct addrinfo	*res;
+	struct addrinfo	*ai;		/* the address in use */
+	int		 fd;
+	bool		 answered;	/* it replied once: stay with it */
+};
+
+/* Resolve and open a socket to the first address; 0, or -1 with the reason. */
+int	hc_udp_open(struct hc_udp *, const char *host, const char *port,
+	    int family, char *err, size_t errlen);
+
+/*
+ * After a refusal: move to the next address when the one in use never
+ * replied.  Returns 0 with a new socket, or -1 with the reason in err
+ * (the refusal itself when no address is left).
+ */
+int	hc_udp_next(struct hc_udp *, char *err, size_t errlen);
+
+void	hc_udp_close(struct hc_udp *);
+
+/* Read and drop every datagram already queued on fd; errors too. */
+void	hc_udp_drain(int fd);
+
+/* helloc-out.c: what helloc prints on stdout. */
+
+/* Escape what the server sent when stdout is a terminal (decided once). */
+void	hc_out_init(void);
+
+/*
+ * Print one reply as a line: trailing CR and LF removed, escaped with
+ * strvis(3) on a terminal, raw otherwise.  0, or -1 after reporting
+ * "helloc: stdout: REASON".
+ */
+int	hc_out_line(const char *p, size_t len);
+
+/* Flush stdout; 0, or -1 after reporting a write error as above. */
+int	hc_out_flush(void);
+
+/* Report a failed write to stdout with errno's reason. */
+void	hc_out_error(void);
 
 /* Reading lines from a socket, keeping what follows a line for the next. */
 struct hc_lines {
@@ -153,7 +205,8 @@ int	http_head_parse(const char *buf, size_t len, struct http_head *h,
 struct http_chunked {
 	int	 state;
 	uint64_t remain;	/* bytes of chunk data still to come */
-	unsigned digits;	/* hex digits of the size line so far */
+	unsigned digits;	/* hex digits of the size so far, after leading zeros */
+	bool	 sized;		/* a hex digit of the size was seen */
 };
 
 /* Where decoded bytes go; a non-zero return stops the decoder. */
@@ -180,6 +233,33 @@ char	*http_progress_format(char *buf, size_t len, uint64_t got, uint64_t total,
 
 /* helloc-bench.c: the results and their reports, exported for the unit tests. */
 
+/*
+ * Latencies in a log-linear histogram of fixed size, whatever the length
+ * of the run: values below 256 ns each have a bucket; above, every power
+ * of two is cut in 128 buckets, so that a bucket is at most 1/128 of its
+ * values wide.  The minimum and maximum are kept exactly.
+ */
+#define BENCH_HIST_SUBBITS	8
+#define BENCH_HIST_BUCKETS	((64 - BENCH_HIST_SUBBITS + 2) << (BENCH_HIST_SUBBITS - 1))
+
+struct bench_hist {
+	uint64_t	 n;
+	uint64_t	 min;
+	uint64_t	 max;
+	uint64_t	 count[BENCH_HIST_BUCKETS];
+};
+
+void	bench_hist_add(struct bench_hist *, uint64_t value);
+
+/*
+ * The permille-th percentile (p50 is 500, p99 990) by nearest rank: the
+ * bucket holding the smallest value with at least that share of the
+ * values at or below it, given as the middle of that bucket kept within
+ * the minimum and maximum seen.  Exact below 256; above, within 1/256 of
+ * the true value.  permille 1000 is the exact maximum; 0 when empty.
+ */
+uint64_t bench_hist_percentile(const struct bench_hist *, unsigned permille);
+
 struct bench_result {
 	uint64_t	 transactions;	/* completed with a reply */
 	uint64_t	 errors;
@@ -187,19 +267,8 @@ struct bench_result {
 	uint64_t	 wrong;		/* replies not equal to --expect */
 	uint64_t	 noport;	/* connects that found no free local port */
 	double		 seconds;
-	uint64_t	*latency_ns;	/* transactions of them, sorted at the end */
-	size_t		 nlatency;
+	const struct bench_hist *latency;	/* ns; NULL when none */
 };
-
-/*
- * The permille-th percentile (p50 is 500, p99 990) of n sorted values,
- * by nearest rank: the smallest value with at least that share of the
- * values at or below it.  0 when n is 0.
- */
-uint64_t bench_percentile(const uint64_t *sorted, size_t n, unsigned permille);
-
-/* Sort latencies ascending. */
-void	bench_sort(uint64_t *v, size_t n);
 
 /* The report: one JSON object on one line, or an aligned table. */
 void	bench_report_json(FILE *, const struct bench_result *);

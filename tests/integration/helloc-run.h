@@ -2,6 +2,7 @@
 #ifndef HELLOD_TEST_HELLOC_RUN_H
 #define HELLOD_TEST_HELLOC_RUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,24 @@ void	helloc_init(void);
  */
 void	helloc_run(struct hc_run *r, const char *in_path, int timeout_ms,
 	    const char *const args[]);
+
+/* Where a run's standard streams go, and what it sees of the system. */
+struct hc_run_opts {
+	const char	*in;		/* stdin from this file; /dev/null when NULL */
+	const char	*out;		/* stdout to this file (not captured) */
+	bool		 tty;		/* stdout to a terminal (captured) */
+	const char	*hosts;		/* this file as /etc/hosts (see below) */
+};
+
+/* The same as helloc_run(), with the streams and hosts file of ro. */
+void	helloc_run_with(struct hc_run *r, const struct hc_run_opts *ro,
+	    int timeout_ms, const char *const args[]);
+
+/*
+ * True when a run can be given a hosts file of its own: this needs a
+ * private mount namespace (root).  Tests that need it skip otherwise.
+ */
+bool	helloc_can_fake_hosts(void);
 
 void	helloc_run_free(struct hc_run *r);
 

@@ -203,8 +203,61 @@ test_refused(void **state)
 	run(&r, NULL, 1, (const char *const[]){ "-u", "127.0.0.1", port[3], "Michael", NULL });
 	assert_string_equal(r.err, want);
 	helloc_run_free(&r);
-	run(&r, NULL, 1, (const char *const[]){ "name.invalid", "9999", "x", NULL });
-	assert_non_null(strstr(r.err, "helloc: name.invalid port 9999: "));
+	/*
+	 * Names that cannot resolve, without asking a name server (a test
+	 * host may have none, and a query could take its full timeout): an
+	 * IPv6 literal asked for as IPv4, and a port name /etc/services lacks.
+	 */
+	run(&r, NULL, 1, (const char *const[]){ "-4", "::1", "9999", "x", NULL });
+	assert_non_null(strstr(r.err, "helloc: ::1 port 9999: "));
+	assert_true(r.ms < 3000);
+	helloc_run_free(&r);
+	run(&r, NULL, 1, (const char *const[]){ "127.0.0.1", "no-such-service-name", "x",
+	    NULL });
+	assert_non_null(strstr(r.err, "helloc: 127.0.0.1 port no-such-service-name: "));
+	helloc_run_free(&r);
+}
+
+/*
+ * A name whose first address (::1) has no such service and whose second
+ * (127.0.0.1) has: every mode must move on to the second, UDP included,
+ * where the refusal is an ICMP error that comes after the first datagram.
+ */
+static void
+test_every_address(void **state)
+{
+	struct hc_run_opts ro = { .hosts = harness_path("hosts") };
+	const char *in = harness_path("every-address.in");
+	struct hc_run r;
+
+	(void)state;
+	if (!harness_have_ipv6() || !helloc_can_fake_hosts()) {
+		fprintf(stderr, "no IPv6 or no private mount namespace: skipped\n");
+		skip();
+	}
+	harness_write_file(ro.hosts, "::1 dual\n127.0.0.1 dual\n");
+	harness_write_file(in, "Michael\nTracy\n");
+	/* echo listens on 127.0.0.1 only, over TCP and UDP. */
+	helloc_run_with(&r, &ro, T_MS, (const char *const[]){ "dual", port[1], "one", NULL });
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "one\n");
+	helloc_run_free(&r);
+	helloc_run_with(&r, &ro, T_MS, (const char *const[]){ "-u", "dual", port[1],
+	    "one", "two", NULL });
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "one\ntwo\n");
+	helloc_run_free(&r);
+	ro.in = in;
+	helloc_run_with(&r, &ro, T_MS, (const char *const[]){ "-u", "dual", port[1], NULL });
+	if (r.status != 0)
+		fail_msg("exit %d: %s", r.status, r.err);
+	assert_string_equal(r.out, "Michael\nTracy\n");
+	assert_string_equal(r.err, "");
+	helloc_run_free(&r);
+	/* Nobody on either address: the refusal is reported, exit 1. */
+	helloc_run_with(&r, &ro, T_MS, (const char *const[]){ "-u", "dual", port[3], NULL });
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "Connection refused"));
 	helloc_run_free(&r);
 }
 
@@ -251,6 +304,31 @@ test_relay_tcp_binary(void **state)
 	free(buf);
 }
 
+/*
+ * The server closes after the quit word while stdin has more: the rest
+ * has nowhere to go, and the relay ends without an error (after the
+ * server's end of file, a reset is the end, not a failure).
+ */
+static void
+test_relay_tcp_after_quit(void **state)
+{
+	const char *in = harness_path("relay-quit.in");
+	struct hc_run r;
+	FILE *fp;
+	int i;
+
+	(void)state;
+	assert_non_null(fp = fopen(in, "w"));
+	fputs("Michael\nexit\n", fp);
+	for (i = 0; i < 100000; i++)
+		fputs("Tracy\n", fp);
+	fclose(fp);
+	run(&r, in, 0, (const char *const[]){ "127.0.0.1", port[0], NULL });
+	assert_string_equal(r.out, "Welcome!\r\nHello, Michael!\r\n");
+	assert_string_equal(r.err, "");
+	helloc_run_free(&r);
+}
+
 static void
 test_relay_udp(void **state)
 {
@@ -295,6 +373,30 @@ check_bench(const char *const args[], double want, bool expect_wrong)
 	helloc_run_free(&r);
 }
 
+/* --bench -d 0.5 --json: it ran half a second, and the rate is the count over that. */
+static void
+check_duration(const char *const args[])
+{
+	struct hc_run r;
+	double n, sec, off;
+
+	run(&r, NULL, 0, args);
+	n = json_number(r.out, "transactions");
+	sec = json_number(r.out, "seconds");
+	assert_true(n > 10);
+	assert_true(json_number(r.out, "errors") == 0);
+	assert_true(json_number(r.out, "timeouts") == 0);
+	if (sec < 0.5 || sec > 0.5 + 0.05)
+		fail_msg("seconds %f for -d 0.5: %s", sec, r.out);
+	off = json_number(r.out, "rate") - n / sec;
+	if (off < -0.1 - n / sec / 1000 || off > 0.1 + n / sec / 1000)
+		fail_msg("rate is not transactions / seconds: %s", r.out);
+	assert_true(json_number(r.out, "p50") > 0);
+	assert_true(json_number(r.out, "p50") <= json_number(r.out, "max"));
+	assert_true(r.ms < 3000);
+	helloc_run_free(&r);
+}
+
 static void
 test_bench_echo(void **state)
 {
@@ -313,9 +415,11 @@ test_bench_hello(void **state)
 	    "--expect", "Hello, Michael!", "--json", "127.0.0.1", port[0], NULL }, 400, false);
 	check_bench((const char *const[]){ "--bench", "-u", "-c", "8", "-n", "400",
 	    "--expect", "Hello, Michael!", "--json", "127.0.0.1", port[0], NULL }, 400, false);
-	/* A duration instead of a count. */
-	check_bench((const char *const[]){ "--bench", "-c", "4", "-d", "0.5", "-m", "Tracy",
-	    "--expect", "Hello, Tracy!", "--json", "127.0.0.1", port[0], NULL }, 0, false);
+	/* A duration instead of a count: the rate is over that time. */
+	check_duration((const char *const[]){ "--bench", "-c", "4", "-d", "0.5", "-m",
+	    "Tracy", "--expect", "Hello, Tracy!", "--json", "127.0.0.1", port[0], NULL });
+	check_duration((const char *const[]){ "--bench", "-u", "-c", "4", "-d", "0.5",
+	    "--json", "127.0.0.1", port[0], NULL });
 	/* Replies that are not the expected one are counted. */
 	check_bench((const char *const[]){ "--bench", "-c", "2", "-n", "20",
 	    "--expect", "Goodbye", "--json", "127.0.0.1", port[0], NULL }, 20, true);
@@ -339,6 +443,66 @@ test_bench_table(void **state)
 	run(&r, NULL, 1, (const char *const[]){ "--bench", "-n", "5", "127.0.0.1",
 	    port[3], NULL });
 	assert_non_null(strstr(r.err, "Connection refused"));
+	helloc_run_free(&r);
+}
+
+/* A full disk (or a closed pipe) on stdout is an error in every mode. */
+static void
+check_full(const char *in, const char *const args[])
+{
+	struct hc_run_opts ro = { .in = in, .out = "/dev/full" };
+	struct hc_run r;
+
+	helloc_run_with(&r, &ro, T_MS, args);
+	if (r.status != 1 || strstr(r.err, "helloc: stdout: No space left on device\n") == NULL)
+		fail_msg("%s ... > /dev/full: exit %d, stderr:\n%s", args[0], r.status, r.err);
+	helloc_run_free(&r);
+}
+
+static void
+test_stdout_full(void **state)
+{
+	const char *in = harness_path("full.in");
+
+	(void)state;
+	harness_write_file(in, "Michael\n");
+	check_full(NULL, (const char *const[]){ "127.0.0.1", port[0], "Michael", NULL });
+	check_full(NULL, (const char *const[]){ "-u", "127.0.0.1", port[0], "Michael", NULL });
+	check_full(in, (const char *const[]){ "127.0.0.1", port[0], NULL });
+	check_full(in, (const char *const[]){ "-u", "127.0.0.1", port[0], NULL });
+	check_full(NULL, (const char *const[]){ "--bench", "-n", "5", "127.0.0.1", port[0], NULL });
+	check_full(NULL, (const char *const[]){ "--bench", "-n", "5", "--json", "127.0.0.1",
+	    port[0], NULL });
+}
+
+/*
+ * What the server sent is escaped on a terminal, so that it cannot drive
+ * it, and passed as it is into a file.  hello puts the message in its reply.
+ */
+static void
+test_terminal(void **state)
+{
+	struct hc_run_opts tty = { .tty = true }, file = { .in = harness_path("tty.in") };
+	struct hc_run r;
+
+	(void)state;
+	harness_write_file(file.in, "\033]0;owned\007\n");
+	helloc_run_with(&r, &tty, T_MS, (const char *const[]){ "127.0.0.1", port[0],
+	    "\033[2J", NULL });
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "Welcome!\nHello, \\033[2J!\n");
+	helloc_run_free(&r);
+	run(&r, NULL, 0, (const char *const[]){ "127.0.0.1", port[0], "\033[2J", NULL });
+	assert_string_equal(r.out, "Welcome!\nHello, \033[2J!\n");
+	helloc_run_free(&r);
+	tty.in = file.in;
+	helloc_run_with(&r, &tty, T_MS, (const char *const[]){ "-u", "127.0.0.1", port[0], NULL });
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "Hello, \\033]0;owned\\a!\n");
+	helloc_run_free(&r);
+	helloc_run_with(&r, &file, T_MS, (const char *const[]){ "-u", "127.0.0.1", port[0], NULL });
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "Hello, \033]0;owned\007!\n");
 	helloc_run_free(&r);
 }
 
@@ -366,6 +530,19 @@ test_usage(void **state)
 	helloc_run_free(&r);
 	run(&r, NULL, 64, (const char *const[]){ "--frobnicate", NULL });
 	helloc_run_free(&r);
+	/* A dialogue message is one line, not empty: else replies would slip. */
+	run(&r, NULL, 64, (const char *const[]){ "127.0.0.1", port[0], "a\nb", "c", NULL });
+	assert_non_null(strstr(r.err, "no CR or LF"));
+	assert_string_equal(r.out, "");
+	helloc_run_free(&r);
+	run(&r, NULL, 64, (const char *const[]){ "127.0.0.1", port[0], "a\r", NULL });
+	helloc_run_free(&r);
+	run(&r, NULL, 64, (const char *const[]){ "127.0.0.1", port[0], "Michael", "", NULL });
+	assert_non_null(strstr(r.err, "may not be empty"));
+	assert_string_equal(r.out, "");
+	helloc_run_free(&r);
+	run(&r, NULL, 64, (const char *const[]){ "-u", "127.0.0.1", port[0], "", NULL });
+	helloc_run_free(&r);
 	run(&r, NULL, 0, (const char *const[]){ "-h", NULL });
 	assert_non_null(strstr(r.out, "usage: helloc"));
 	assert_string_equal(r.err, "");
@@ -385,12 +562,16 @@ main(void)
 		cmocka_unit_test(test_dialogue_udp),
 		cmocka_unit_test(test_udp_timeout),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_every_address),
 		cmocka_unit_test(test_relay_tcp_hello),
 		cmocka_unit_test(test_relay_tcp_binary),
+		cmocka_unit_test(test_relay_tcp_after_quit),
 		cmocka_unit_test(test_relay_udp),
 		cmocka_unit_test(test_bench_echo),
 		cmocka_unit_test(test_bench_hello),
 		cmocka_unit_test(test_bench_table),
+		cmocka_unit_test(test_stdout_full),
+		cmocka_unit_test(test_terminal),
 		cmocka_unit_test(test_usage),
 	};
 

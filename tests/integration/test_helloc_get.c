@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -99,6 +100,7 @@ respond(int fd)
 	char req[8192], *sp;
 	size_t len = 0;
 	ssize_t n;
+	int i;
 
 	req[0] = '\0';
 	while (len + 1 < sizeof(req) && strstr(req, "\r\n\r\n") == NULL) {
@@ -134,6 +136,24 @@ respond(int fd)
 	else if (strcmp(req, "GET /continue") == 0)
 		says(fd, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n"
 		    "Content-Length: 3\r\n\r\nok\n");
+	else if (strcmp(req, "GET /interim-forever") == 0) {
+		for (i = 0; i < 50; i++)
+			says(fd, "HTTP/1.1 100 Continue\r\n\r\n");
+		pause_ms(1000);
+	} else if (strcmp(req, "GET /split-head") == 0) {
+		/* The blank line that ends the head comes in pieces. */
+		says(fd, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r");
+		pause_ms(50);
+		says(fd, "\nok\n");
+	} else if (strcmp(req, "GET /split-head2") == 0) {
+		says(fd, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n");
+		pause_ms(50);
+		says(fd, "\r");
+		pause_ms(50);
+		says(fd, "\nok\n");
+	} else if (strcmp(req, "GET /leading-zeros") == 0)
+		says(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		    "000000000000000000003\r\nok\n\r\n00000000000000000000\r\n\r\n");
 	else if (strcmp(req, "GET /big") == 0)
 		respond_big(fd, false);
 	else if (strcmp(req, "GET /big-chunked") == 0)
@@ -334,6 +354,87 @@ test_big_to_file(void **state)
 }
 
 static void
+test_head_pieces(void **state)
+{
+	struct hc_run r;
+
+	(void)state;
+	get(&r, "/split-head", 0, NULL);
+	assert_string_equal(r.out, "ok\n");
+	helloc_run_free(&r);
+	get(&r, "/split-head2", 0, NULL);
+	assert_string_equal(r.out, "ok\n");
+	helloc_run_free(&r);
+	/* Leading zeros of a chunk size are no digits of a huge size. */
+	get(&r, "/leading-zeros", 0, NULL);
+	assert_string_equal(r.out, "ok\n");
+	helloc_run_free(&r);
+}
+
+/* Interim responses are skipped, but not forever. */
+static void
+test_interim_forever(void **state)
+{
+	struct hc_run r;
+
+	(void)state;
+	get(&r, "/interim-forever", 1, NULL);
+	assert_non_null(strstr(r.err, "more than 10 interim (1xx) responses"));
+	assert_string_equal(r.out, "");
+	helloc_run_free(&r);
+}
+
+/* No file in the test directory but those named. */
+static void
+assert_no_temporary(const char *name)
+{
+	char prefix[64];
+	struct dirent *de;
+	DIR *dir;
+
+	snprintf(prefix, sizeof(prefix), "%s.", name);
+	assert_non_null(dir = opendir(harness_dir()));
+	while ((de = readdir(dir)) != NULL)
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			fail_msg("a temporary file is left: %s", de->d_name);
+	closedir(dir);
+}
+
+/* -o FILE is replaced only by a whole 2xx body: a failure leaves it as it was. */
+static void
+test_output_kept(void **state)
+{
+	const char *out = harness_path("kept.txt");
+	char url[64], *got;
+	struct hc_run r;
+
+	(void)state;
+	harness_write_file(out, "precious\n");
+	get(&r, "/missing", 1, out);
+	helloc_run_free(&r);
+	get(&r, "/early", 1, out);
+	helloc_run_free(&r);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", harness_free_port());
+	helloc_run(&r, NULL, T_MS, (const char *const[]){ "--get", "-o", out, url, NULL });
+	assert_int_equal(r.status, 1);
+	helloc_run_free(&r);
+	got = harness_read_file(out);
+	assert_string_equal(got, "precious\n");
+	free(got);
+	assert_no_temporary("kept.txt");
+
+	get(&r, "/length", 0, out);
+	helloc_run_free(&r);
+	got = harness_read_file(out);
+	assert_string_equal(got, "Hello, world\n");
+	free(got);
+	assert_no_temporary("kept.txt");
+	/* A file that is not a regular one is written to as it is. */
+	get(&r, "/length", 0, "/dev/null");
+	helloc_run_free(&r);
+}
+
+static void
 test_bad_urls(void **state)
 {
 	struct hc_run r;
@@ -367,6 +468,9 @@ main(void)
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_early_close),
 		cmocka_unit_test(test_big_to_file),
+		cmocka_unit_test(test_head_pieces),
+		cmocka_unit_test(test_interim_forever),
+		cmocka_unit_test(test_output_kept),
 		cmocka_unit_test(test_bad_urls),
 	};
 
