@@ -72,6 +72,7 @@ struct tcp_relay {
 	int		 fd;
 	bool		 in_eof;	/* stdin ended */
 	bool		 net_eof;	/* the server ended its side */
+	bool		 gone;		/* a send found the server gone */
 	bool		 shut;		/* our write side is shut down */
 	struct pipebuf	 up;		/* stdin to the server */
 	struct pipebuf	 down;		/* the server to stdout */
@@ -109,6 +110,8 @@ tcp_step(const struct hc_opts *o, struct tcp_relay *r, struct pollfd pfd[3])
 	    pipebuf_room(&r->down) > 0) {
 		if ((n = pipebuf_fill(&r->down, r->fd, true)) == 0)
 			r->net_eof = true;
+		else if (n == -1 && errno == ECONNRESET && r->gone)
+			r->net_eof = true;	/* the close that failed our send */
 		else if (n == -1 && errno != EAGAIN) {
 			hc_error(o->host, o->port, "%s", strerror(errno));
 			return -1;
@@ -127,13 +130,17 @@ tcp_step(const struct hc_opts *o, struct tcp_relay *r, struct pollfd pfd[3])
 	if (pfd[P_NET].revents & (POLLOUT | POLLERR | POLLHUP) && r->up.len > 0 &&
 	    pipebuf_drain(&r->up, r->fd, true) == -1 && errno != EAGAIN) {
 		/*
-		 * A server that has said all and then left takes no more
-		 * input: what is left of ours has nowhere to go.
+		 * A server that has left takes no more input: what is left of
+		 * ours has nowhere to go.  Its FIN may not have been read yet
+		 * (its reset, for the input it did not read, can overtake our
+		 * recv), so what it sent is still read and written out; a
+		 * reset on that side is then the end, not an error.
 		 */
-		if (!r->net_eof || (errno != EPIPE && errno != ECONNRESET)) {
+		if (errno != EPIPE && errno != ECONNRESET) {
 			hc_error(o->host, o->port, "%s", strerror(errno));
 			return -1;
 		}
+		r->gone = true;
 		r->up.len = 0;
 		r->in_eof = true;
 	}
