@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -61,16 +62,37 @@ set_take(struct listener_set *set, int proto, const struct bind_addr *a)
 	return NULL;
 }
 
+/* The step of listener_open's patience. */
+#define PATIENCE_STEP_MS	10
+
+/* net_listen, tried again while the address is in use, for up to patience_ms. */
+static int
+listen_patiently(int proto, const struct bind_addr *a, unsigned patience_ms,
+    char *err, size_t errlen)
+{
+	struct timespec	 step = { 0, PATIENCE_STEP_MS * 1000000L };
+	unsigned	 waited = 0;
+	int		 fd;
+
+	for (;;) {
+		fd = net_listen(proto, (const struct sockaddr *)&a->ss, a->len,
+		    err, errlen);
+		if (fd != -1 || errno != EADDRINUSE || waited >= patience_ms)
+			return fd;
+		nanosleep(&step, NULL);
+		waited += PATIENCE_STEP_MS;
+	}
+}
+
 static struct listener *
 listener_open(struct service *svc, int proto, const struct bind_addr *a,
-    bool wildcard)
+    bool wildcard, unsigned patience_ms)
 {
 	struct listener	*l;
 	char		 err[NET_ERRLEN], where[ADDR_STRLEN];
 	int		 fd;
 
-	fd = net_listen(proto, (const struct sockaddr *)&a->ss, a->len,
-	    err, sizeof(err));
+	fd = listen_patiently(proto, a, patience_ms, err, sizeof(err));
 	if (fd == -1) {
 		/* A kernel without IPv6 still serves the IPv4 wildcard. */
 		if (wildcard && a->ss.ss_family == AF_INET6 &&
@@ -135,14 +157,15 @@ build_undo(struct listener_set *out)
 static struct listener *
 build_one(struct service *svc, int proto, const struct bind_addr *a,
     bool wildcard, struct listener_set *old, struct listener_set *pool,
-    struct listener_set *out, bool *failed)
+    struct listener_set *out, unsigned patience_ms, bool *failed)
 {
 	struct listener	*l;
 
 	*failed = false;
 	if ((l = set_take(old, proto, a)) == NULL &&
 	    (l = set_take(pool, proto, a)) == NULL) {
-		if ((l = listener_open(svc, proto, a, wildcard)) == NULL) {
+		if ((l = listener_open(svc, proto, a, wildcard,
+		    patience_ms)) == NULL) {
 			*failed = errno != EAFNOSUPPORT;
 			return NULL;
 		}
@@ -170,26 +193,27 @@ build_one(struct service *svc, int proto, const struct bind_addr *a,
  */
 static int
 build_wildcard(struct service *svc, int proto, struct listener_set *old,
-    struct listener_set *pool, struct listener_set *out)
+    struct listener_set *pool, struct listener_set *out, unsigned patience_ms)
 {
 	struct bind_addr wild;
 	struct listener	*l;
 	bool		 failed;
 
 	addr_wildcard(AF_INET6, svc->port, &wild);
-	l = build_one(svc, proto, &wild, true, old, pool, out, &failed);
+	l = build_one(svc, proto, &wild, true, old, pool, out, patience_ms,
+	    &failed);
 	if (failed)
 		return -1;
 	if (l != NULL && l->dualstack)
 		return 0;
 	addr_wildcard(AF_INET, svc->port, &wild);
-	build_one(svc, proto, &wild, true, old, pool, out, &failed);
+	build_one(svc, proto, &wild, true, old, pool, out, patience_ms, &failed);
 	return failed ? -1 : 0;
 }
 
 static int
 build_service(struct service *svc, struct listener_set *old,
-    struct listener_set *pool, struct listener_set *out)
+    struct listener_set *pool, struct listener_set *out, unsigned patience_ms)
 {
 	static const int protos[] = { PROTO_TCP, PROTO_UDP };
 	size_t	 i, p;
@@ -200,13 +224,14 @@ build_service(struct service *svc, struct listener_set *old,
 		if (!(svc->protocols & protos[p]))
 			continue;
 		if (svc->nbinds == 0) {
-			if (build_wildcard(svc, protos[p], old, pool, out) == -1)
+			if (build_wildcard(svc, protos[p], old, pool, out,
+			    patience_ms) == -1)
 				rc = -1;
 			continue;
 		}
 		for (i = 0; i < svc->nbinds; i++) {
 			build_one(svc, protos[p], &svc->binds[i], false, old,
-			    pool, out, &failed);
+			    pool, out, patience_ms, &failed);
 			if (failed)
 				rc = -1;
 		}
@@ -216,7 +241,7 @@ build_service(struct service *svc, struct listener_set *old,
 
 int
 listener_build(struct config *conf, struct listener_set *old,
-    struct listener_set *pool, struct listener_set *out)
+    struct listener_set *pool, struct listener_set *out, unsigned patience_ms)
 {
 	size_t	 i;
 	int	 rc = 0;
@@ -225,7 +250,8 @@ listener_build(struct config *conf, struct listener_set *old,
 	for (i = 0; i < conf->nservices; i++) {
 		struct service *svc = &conf->services[i];
 
-		if (svc->enabled && build_service(svc, old, pool, out) == -1)
+		if (svc->enabled &&
+		    build_service(svc, old, pool, out, patience_ms) == -1)
 			rc = -1;
 	}
 	if (rc == -1) {
@@ -236,6 +262,104 @@ listener_build(struct config *conf, struct listener_set *old,
 	for (i = 0; i < out->n; i++)
 		out->v[i]->svc = out->v[i]->next_svc;
 	return 0;
+}
+
+/* True when fn holds for l and some protocol and address that conf asks for. */
+static bool
+conf_addrs_any(const struct config *conf, const struct listener *l,
+    bool (*fn)(const struct listener *, int, const struct sockaddr *))
+{
+	static const int protos[] = { PROTO_TCP, PROTO_UDP };
+	struct bind_addr wild[2];
+	size_t	 i, j, p, n;
+
+	for (i = 0; i < conf->nservices; i++) {
+		const struct service *svc = &conf->services[i];
+		const struct bind_addr *addrs = svc->binds;
+
+		if (!svc->enabled)
+			continue;
+		n = svc->nbinds;
+		if (n == 0) {
+			addr_wildcard(AF_INET6, svc->port, &wild[0]);
+			addr_wildcard(AF_INET, svc->port, &wild[1]);
+			addrs = wild;
+			n = 2;
+		}
+		for (p = 0; p < 2; p++) {
+			if (!(svc->protocols & protos[p]))
+				continue;
+			for (j = 0; j < n; j++)
+				if (fn(l, protos[p],
+				    (const struct sockaddr *)&addrs[j].ss))
+					return true;
+		}
+	}
+	return false;
+}
+
+static bool
+same_socket(const struct listener *l, int proto, const struct sockaddr *sa)
+{
+	return l->proto == proto &&
+	    addr_equal((const struct sockaddr *)&l->addr.ss, sa);
+}
+
+static bool
+overlapping_socket(const struct listener *l, int proto,
+    const struct sockaddr *sa)
+{
+	return l->proto == proto &&
+	    addr_conflict((const struct sockaddr *)&l->addr.ss, sa);
+}
+
+void
+listener_retire(const struct config *conf, struct listener_set *old,
+    struct listener_set *retired)
+{
+	size_t	 i;
+
+	memset(retired, 0, sizeof(*retired));
+	for (i = 0; i < old->n; i++) {
+		struct listener *l = old->v[i];
+
+		if (l == NULL || l->activated ||
+		    conf_addrs_any(conf, l, same_socket) ||
+		    !conf_addrs_any(conf, l, overlapping_socket))
+			continue;
+		if (set_push(retired, l) == -1)
+			continue;	/* then the build reports the conflict */
+		old->v[i] = NULL;
+		l->from = old;
+	}
+}
+
+unsigned
+listener_restore(struct listener_set *retired, unsigned patience_ms)
+{
+	char	 err[NET_ERRLEN], where[ADDR_STRLEN];
+	unsigned failed = 0;
+	size_t	 i;
+
+	for (i = 0; i < retired->n; i++) {
+		struct listener *l = retired->v[i];
+
+		l->fd = listen_patiently(l->proto, &l->addr, patience_ms, err,
+		    sizeof(err));
+		l->polled = false;
+		if (l->fd == -1) {
+			log_errx("%s: %s %s: cannot open again: %s", l->svc->name,
+			    l->proto == PROTO_TCP ? "tcp" : "udp",
+			    addr_format((const struct sockaddr *)&l->addr.ss,
+			    where, sizeof(where)), err);
+			free(l);
+			failed++;
+			continue;
+		}
+		set_give_back(l);
+	}
+	listener_set_free(retired);
+	return failed;
 }
 
 void

@@ -41,10 +41,31 @@ struct listener {
  * opened.  Nothing in old or pool changes unless it all succeeds.
  * Returns 0, or -1 after logging each socket that could not be opened;
  * then *out is empty and old and pool are as they were.  old and pool
- * may be NULL.
+ * may be NULL.  A bind that finds its address in use is tried again for
+ * up to patience_ms: after listener_retire, a child forked a moment ago
+ * may still hold a copy of the closed socket, until its closefrom().
  */
 int	listener_build(struct config *conf, struct listener_set *old,
-	    struct listener_set *pool, struct listener_set *out);
+	    struct listener_set *pool, struct listener_set *out,
+	    unsigned patience_ms);
+
+/*
+ * Before building the listeners of conf: move out of old, into retired,
+ * the listeners that no service of conf keeps but that overlap an address
+ * conf asks for (a service going from 127.0.0.1 to every address on the
+ * same port, say), so that the build can bind it.  Passed sockets are
+ * never retired.  The caller takes them out of the poll set and closes
+ * them; their structs stay, for listener_restore.
+ */
+void	listener_retire(const struct config *conf, struct listener_set *old,
+	    struct listener_set *retired);
+
+/*
+ * After a failed build: open the retired listeners again and put them back
+ * where listener_retire took them from.  Returns how many could not be opened (each logged); those
+ * are freed.
+ */
+unsigned listener_restore(struct listener_set *retired, unsigned patience_ms);
 
 /*
  * Put the sockets the service manager passed (sd_listen_fds) into pool,

@@ -29,6 +29,8 @@
 /* Connections accepted per wake-up of one listener, so one cannot starve the rest. */
 #define ACCEPT_BATCH	32
 #define EVENT_BATCH	64
+/* How long a reload waits for children to close a retired listener's copies. */
+#define RETIRE_PATIENCE_MS 200
 /* After EMFILE/ENFILE, stop accepting for this long instead of spinning. */
 #define ACCEPT_BACKOFF_MS 100
 
@@ -380,6 +382,49 @@ reload_commit(struct server *s, struct config *conf, struct listener_set *ls)
 }
 
 /*
+ * The sockets of a new config.  Old sockets it drops but overlaps (a
+ * service moving from 127.0.0.1 to every address on the same port) are
+ * closed first, else the new ones could not be bound; if the build fails
+ * all the same, they are opened again, so the old config serves on.
+ */
+static int
+reload_sockets(struct server *s, struct config *conf, struct listener_set *ls)
+{
+	struct listener_set retired;
+	char	 where[ADDR_STRLEN];
+	unsigned patience;
+	size_t	 i;
+
+	listener_retire(conf, &s->ls, &retired);
+	for (i = 0; i < retired.n; i++) {
+		struct listener *l = retired.v[i];
+
+		log_info("%s: closing %s %s: the new configuration binds an "
+		    "overlapping address", l->svc->name,
+		    l->proto == PROTO_TCP ? "tcp" : "udp",
+		    addr_format((const struct sockaddr *)&l->addr.ss, where,
+		    sizeof(where)));
+		listener_poll(s, l, false);
+		close(l->fd);
+		l->fd = -1;
+	}
+	/* Only after a retirement can a bind have to wait for a child's closefrom. */
+	patience = retired.n > 0 ? RETIRE_PATIENCE_MS : 0;
+	if (listener_build(conf, &s->ls, &s->pool, ls, patience) == 0) {
+		for (i = 0; i < retired.n; i++)
+			free(retired.v[i]);
+		listener_set_free(&retired);
+		return 0;
+	}
+	listener_restore(&retired, patience);
+	for (i = 0; i < s->ls.n; i++)
+		if (s->ls.v[i] != NULL)
+			listener_poll(s, s->ls.v[i],
+			    s->ls.v[i]->proto == PROTO_UDP || !s->paused);
+	return -1;
+}
+
+/*
  * SIGHUP: parse the file and bind every new socket first; only when all
  * of it worked does anything change.  Otherwise the old config serves on.
  */
@@ -401,7 +446,7 @@ reload(struct server *s)
 		    "keeping the old configuration");
 		config_release(conf);
 	} else if (counters_attach(conf, s->conf) == -1 ||
-	    listener_build(conf, &s->ls, &s->pool, &ls) == -1) {
+	    reload_sockets(s, conf, &ls) == -1) {
 		log_errx("reload failed (cannot open sockets): keeping the "
 		    "old configuration");
 		config_release(conf);
@@ -596,7 +641,7 @@ start(struct server *s)
 		return EX_CANTCREAT;
 	listener_passed(&s->pool);
 	if (counters_attach(s->conf, NULL) == -1 ||
-	    listener_build(s->conf, NULL, &s->pool, &s->ls) == -1)
+	    listener_build(s->conf, NULL, &s->pool, &s->ls, 0) == -1)
 		return EX_OSERR;
 	if (s->conf->global.control != NULL)
 		control_open(&s->ctl, s->conf->global.control);

@@ -236,6 +236,79 @@ test_remove_service(void **state)
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
+/* hello on @P0@ on every address: overlaps conf_hello's 127.0.0.1. */
+static const char *const conf_hello_any =
+    "[hello]\n"
+    "protocol = tcp udp\n"
+    "port = @P0@\n"
+    "handler = hello\n"
+    "greeting = Everywhere!\n";
+
+/*
+ * A service moves from 127.0.0.1 to every address on the same port, and
+ * back: the old socket is closed so the new one can be bound, and both
+ * reloads succeed.  With IPv6, the wildcard serves ::1 too.
+ */
+static void
+test_move_to_wildcard(void **state)
+{
+	struct daemon d;
+	char	 buf[64];
+	int	 fd;
+
+	(void)state;
+	assert_int_equal(daemon_start(&d, conf_hello), 0);
+	reload(&d, conf_hello_any, "configuration reloaded", 1);
+	assert_true(log_contains(&d, "hello: closing tcp 127.0.0.1:"));
+	greeting_is(d.port[0], "Everywhere!\r\n");
+	assert_int_equal(udp_ask("127.0.0.1", d.port[0], "Ann", 3, buf,
+	    sizeof(buf), T_MS), 11);
+	if (harness_have_ipv6()) {
+		fd = tcp_connect("::1", d.port[0], T_MS);
+		assert_true(fd >= 0);
+		assert_true(read_line(fd, buf, sizeof(buf), T_MS) > 0);
+		assert_string_equal(buf, "Everywhere!\r\n");
+		close(fd);
+	}
+	reload(&d, conf_hello, "configuration reloaded", 2);
+	greeting_is(d.port[0], "Welcome!\r\n");
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+/*
+ * The same move in a reload that fails for another reason (a port the
+ * test holds): the closed socket is opened again and the old
+ * configuration serves on, on its old address.
+ */
+static void
+test_move_fails_restores(void **state)
+{
+	struct sockaddr_in sin;
+	struct daemon d;
+	char	 tmpl[512];
+	int	 busy, one = 1;
+	uint16_t held = harness_free_port();
+
+	(void)state;
+	assert_int_equal(daemon_start(&d, conf_hello), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(held);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	busy = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(busy >= 0);
+	setsockopt(busy, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	assert_int_equal(bind(busy, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(busy, 4), 0);
+	snprintf(tmpl, sizeof(tmpl), "%s[taken]\nprotocol = tcp\nport = %u\n"
+	    "bind = 127.0.0.1\nhandler = echo\n", conf_hello_any, held);
+	reload(&d, tmpl, "reload failed", 1);
+	assert_false(log_contains(&d, "configuration reloaded"));
+	greeting_is(d.port[0], "Welcome!\r\n");
+	close(busy);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
 int
 main(void)
 {
@@ -244,6 +317,8 @@ main(void)
 		cmocka_unit_test_teardown(test_change_greeting, harness_teardown),
 		cmocka_unit_test_teardown(test_invalid_reload, harness_teardown),
 		cmocka_unit_test_teardown(test_remove_service, harness_teardown),
+		cmocka_unit_test_teardown(test_move_to_wildcard, harness_teardown),
+		cmocka_unit_test_teardown(test_move_fails_restores, harness_teardown),
 	};
 
 	harness_init();
