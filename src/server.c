@@ -142,6 +142,7 @@ tcp_accept(struct server *s, struct listener *l)
 	struct service	*svc = l->svc;
 	struct sockaddr_storage ss;
 	socklen_t	 sslen;
+	bool		 limited = svc->source_rate_tcp != 0;
 	pid_t		 pid;
 	int		 fd, i;
 
@@ -150,16 +151,16 @@ tcp_accept(struct server *s, struct listener *l)
 			tcp_pause(s, true);
 			return;
 		}
+		/* The peer's address only when a limit needs it: the child finds it itself. */
 		sslen = sizeof(ss);
-		if ((fd = accept4(l->fd, (struct sockaddr *)&ss, &sslen,
-		    SOCK_CLOEXEC)) == -1) {
+		if ((fd = accept4(l->fd, limited ? (struct sockaddr *)&ss : NULL,
+		    limited ? &sslen : NULL, SOCK_CLOEXEC)) == -1) {
 			tcp_accept_failed(s, l);
 			return;
 		}
 		/* Limits sit here, between accept and fork: refusing costs no process. */
-		if (svc->source_rate_tcp != 0 &&
-		    !limits_source_ok(svc, PROTO_TCP, (struct sockaddr *)&ss,
-		    now_ms())) {
+		if (limited && !limits_source_ok(svc, PROTO_TCP,
+		    (struct sockaddr *)&ss, now_ms())) {
 			close(fd);
 			continue;
 		}
