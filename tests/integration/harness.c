@@ -2,6 +2,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -1047,4 +1048,54 @@ udp_ask(const char *host, uint16_t port, const void *req, size_t reqlen,
 	n = udp_exchange(fd, host, port, req, reqlen, out, outmax, timeout_ms);
 	close(fd);
 	return n;
+}
+
+int
+hold_port(int type, uint16_t port)
+{
+	struct sockaddr_in sin;
+	int	 fd, one = 1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)), 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	if (type == SOCK_STREAM)
+		assert_int_equal(listen(fd, 5), 0);
+	return fd;
+}
+
+int
+unix_socket(const char *path, int type, bool connect_it)
+{
+	struct sockaddr_un sun;
+	int	 fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	assert_true(strlen(path) < sizeof(sun.sun_path));
+	strcpy(sun.sun_path, path);
+	if (connect_it)
+		assert_int_equal(connect(fd, (struct sockaddr *)&sun,
+		    sizeof(sun)), 0);
+	else
+		assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	return fd;
+}
+
+size_t
+control_read(const char *path, char *buf, size_t len)
+{
+	int	 fd = unix_socket(path, SOCK_STREAM, true);
+	ssize_t	 n = read_all(fd, buf, len, 5000);
+
+	close(fd);
+	assert_true(n > 0);
+	return (size_t)n;
 }

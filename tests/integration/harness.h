@@ -149,4 +149,20 @@ ssize_t	udp_exchange(int fd, const char *host, uint16_t port, const void *req,
 ssize_t	udp_ask(const char *host, uint16_t port, const void *req, size_t reqlen,
 	    void *out, size_t outmax, int timeout_ms);
 
+/*
+ * A socket of type (SOCK_STREAM, SOCK_DGRAM) on 127.0.0.1:port, as another
+ * program holding the port would have it: SO_REUSEADDR, and listening for
+ * TCP.  Fails the test when the port cannot be had.
+ */
+int	hold_port(int type, uint16_t port);
+
+/*
+ * A UNIX socket of type at path: connected to it (connect true) or bound
+ * there.  Fails the test on error.
+ */
+int	unix_socket(const char *path, int type, bool connect_it);
+
+/* Everything a daemon's control socket at path says, into buf; its length (> 0). */
+size_t	control_read(const char *path, char *buf, size_t len);
+
 #endif

@@ -6,7 +6,6 @@
 #include <cmocka.h>
 
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <poll.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -199,16 +198,7 @@ test_dualstack(void **state)
 static int
 notify_socket(const char *path)
 {
-	struct sockaddr_un sun;
-	int	 fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	assert_true(strlen(path) < sizeof(sun.sun_path));
-	strcpy(sun.sun_path, path);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	return fd;
+	return unix_socket(path, SOCK_DGRAM, false);
 }
 
 /* The next notification, NUL-terminated in buf; fails after timeout_ms. */

@@ -245,22 +245,13 @@ test_pidfile(void **state)
 static void
 test_port_in_use(void **state)
 {
-	struct sockaddr_in sin;
 	struct daemon d;
 	uint16_t port = harness_free_port();
 	char conf[512], want[64], *log;
-	int fd, one = 1;
+	int fd;
 
 	(void)state;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(fd, 5), 0);
+	fd = hold_port(SOCK_STREAM, port);
 
 	snprintf(conf, sizeof(conf),
 	    "[busy]\nprotocol = tcp\nport = %u\nbind = 127.0.0.1\n"
@@ -282,22 +273,13 @@ test_port_in_use(void **state)
 static void
 test_udp_port_in_use(void **state)
 {
-	struct sockaddr_in sin;
 	struct daemon d;
 	uint16_t port = harness_free_port();
 	char conf[512];
-	int fd, one = 1;
+	int fd;
 
 	(void)state;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-	    sizeof(one)), 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	fd = hold_port(SOCK_DGRAM, port);
 	snprintf(conf, sizeof(conf),
 	    "[busy]\nprotocol = udp\nport = %u\nbind = 127.0.0.1\n"
 	    "handler = hello\n", port);

@@ -1,7 +1,6 @@
 /* Integration: stop with children alive, reaping, max_children, SIGUSR1. */
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include <limits.h>
 #include <pwd.h>
@@ -319,26 +318,6 @@ test_service_user(void **state)
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
-/* Everything the control socket at path says, into buf; its length. */
-static size_t
-control_read(const char *path, char *buf, size_t len)
-{
-	struct sockaddr_un sun;
-	ssize_t	 n;
-	int	 fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	assert_true(strlen(path) < sizeof(sun.sun_path));
-	strcpy(sun.sun_path, path);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	n = read_all(fd, buf, len, T_MS);
-	close(fd);
-	assert_true(n > 0);
-	return (size_t)n;
-}
-
 /*
  * The control socket answers each connection with the status: a line for
  * the daemon, one per enabled service with its counters; a reload that
@@ -476,18 +455,11 @@ static void
 test_control_stale(void **state)
 {
 	const char *path = harness_path("stale-ctl");
-	struct sockaddr_un sun;
 	struct daemon d;
 	int	 fd;
 
 	(void)state;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	assert_true(strlen(path) < sizeof(sun.sun_path));
-	strcpy(sun.sun_path, path);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	fd = unix_socket(path, SOCK_STREAM, false);
 	close(fd);
 	assert_int_equal(access(path, F_OK), 0);
 	control_daemon(&d, "stale-ctl");

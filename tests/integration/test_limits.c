@@ -6,7 +6,6 @@
 #include <cmocka.h>
 
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -24,18 +23,9 @@
 static unsigned long
 status_of(const char *ctl, const char *name, const char *key)
 {
-	struct sockaddr_un sun;
 	char	 buf[4096], needle[64], *p;
-	int	 fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	assert_true(fd >= 0);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	assert_true(strlen(ctl) < sizeof(sun.sun_path));
-	strcpy(sun.sun_path, ctl);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	assert_true(read_all(fd, buf, sizeof(buf), T_MS) > 0);
-	close(fd);
+	control_read(ctl, buf, sizeof(buf));
 	snprintf(needle, sizeof(needle), "\n%s ", name);
 	assert_non_null(p = strstr(buf, needle));
 	snprintf(needle, sizeof(needle), " %s=", key);

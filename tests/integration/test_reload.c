@@ -283,23 +283,14 @@ test_move_to_wildcard(void **state)
 static void
 test_move_fails_restores(void **state)
 {
-	struct sockaddr_in sin;
 	struct daemon d;
 	char	 tmpl[512];
-	int	 busy, one = 1;
+	int	 busy;
 	uint16_t held = harness_free_port();
 
 	(void)state;
 	assert_int_equal(daemon_start(&d, conf_hello), 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(held);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	busy = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(busy >= 0);
-	setsockopt(busy, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	assert_int_equal(bind(busy, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(busy, 4), 0);
+	busy = hold_port(SOCK_STREAM, held);
 	snprintf(tmpl, sizeof(tmpl), "%s[taken]\nprotocol = tcp\nport = %u\n"
 	    "bind = 127.0.0.1\nhandler = echo\n", conf_hello_any, held);
 	reload(&d, tmpl, "reload failed", 1);
