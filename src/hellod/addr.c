@@ -219,6 +219,36 @@ addr_conflict(const struct sockaddr *a, const struct sockaddr *b)
 	return addr_is_wildcard(a) || addr_is_wildcard(b) || same_host(a, b);
 }
 
+/*
+ * A total order of socket addresses: family, port, then the address (a
+ * wildcard first, its bytes being all zero) and the IPv6 scope.  Two
+ * addresses compare equal exactly when addr_equal() says so.
+ */
+int
+addr_cmp(const struct sockaddr *a, const struct sockaddr *b)
+{
+	const struct sockaddr_in6 *a6, *b6;
+	uint16_t pa, pb;
+	int	 c;
+
+	if (a->sa_family != b->sa_family)
+		return a->sa_family < b->sa_family ? -1 : 1;
+	if ((pa = addr_port(a)) != (pb = addr_port(b)))
+		return pa < pb ? -1 : 1;
+	if (a->sa_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+		    &((const struct sockaddr_in *)b)->sin_addr, 4);
+	if (a->sa_family != AF_INET6)
+		return 0;
+	a6 = (const struct sockaddr_in6 *)a;
+	b6 = (const struct sockaddr_in6 *)b;
+	if ((c = memcmp(&a6->sin6_addr, &b6->sin6_addr, 16)) != 0)
+		return c;
+	if (a6->sin6_scope_id != b6->sin6_scope_id)
+		return a6->sin6_scope_id < b6->sin6_scope_id ? -1 : 1;
+	return 0;
+}
+
 static socklen_t
 sa_len(const struct sockaddr *sa)
 {

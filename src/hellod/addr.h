@@ -68,6 +68,12 @@ bool addr_equal(const struct sockaddr *a, const struct sockaddr *b);
  */
 bool addr_conflict(const struct sockaddr *a, const struct sockaddr *b);
 
+/*
+ * A total order: family, port, address (the wildcard first), scope; 0
+ * exactly when addr_equal().  For sorted tables of addresses.
+ */
+int addr_cmp(const struct sockaddr *a, const struct sockaddr *b);
+
 /* "127.0.0.1:9999" or "[::1]:9999" into buf (ADDR_STRLEN); returns buf. */
 char *addr_format(const struct sockaddr *sa, char *buf, size_t len);
 

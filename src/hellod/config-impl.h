@@ -3,6 +3,7 @@
 #define HELLOD_CONFIG_IMPL_H
 
 #include <sys/stat.h>
+#include <glob.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -14,6 +15,18 @@ enum key_type {
 	KEY_BINDS, KEY_HANDLER, KEY_FACILITY, KEY_LEVEL, KEY_LOG_PEER,
 	KEY_RATE, KEY_PREFIXES,
 };
+
+/*
+ * Bounds on what a configuration may make hellod read: the bytes of one
+ * file and of all of them, the files an include may name, and how far
+ * its glob may walk.  A reload runs in the serving parent, so each is
+ * reached in bounded time and memory.
+ */
+#define CONFIG_FILE_MAX		(4 * 1024 * 1024)
+#define CONFIG_TOTAL_MAX	(16 * 1024 * 1024)
+#define CONFIG_FILES		1024
+#define CONFIG_GLOB_DEPTH	4
+#define CONFIG_GLOB_ENTRIES	100000
 
 /* Where a key may appear. */
 #define IN_GLOBAL	0x1
@@ -70,6 +83,9 @@ struct parse {
 	struct sect    **sects;
 	size_t		 nsects;
 	struct sect	*gsect;		/* the [global] in force */
+	size_t		 bytes;		/* read from every file so far */
+	struct sect   **names;		/* services by name: open addressing */
+	size_t		 names_mask;	/* size - 1, or 0 before the first */
 };
 
 /* config.c: error reports, and helpers that every part needs. */
@@ -83,9 +99,12 @@ char	*config_vis(const char *);
 char	*config_strdup(struct parse *, unsigned, const char *);
 char	*config_sect_where(const struct config *, const struct sect *);
 char	*config_relative(const char *, const char *);
+int	 config_strv_add(char ***, size_t *, const char *);
+
+/* config-file.c: opening the files of a configuration, the include glob. */
 int	 config_open(const char *, struct stat *, const char **);
 FILE	*config_fopen(const char *, struct stat *, const char **);
-int	 config_strv_add(char ***, size_t *, const char *);
+int	 config_glob(const char *, glob_t *, char *, size_t);
 
 /* config-schema.c: the keys, their values and their defaults. */
 const struct key *config_key_find(const char *, int, const struct key **);

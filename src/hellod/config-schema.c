@@ -333,6 +333,12 @@ set_string(struct parse *p, struct sect *s, const struct key *k, const char *v,
 {
 	const char *why = NULL;
 
+	/* "none", the documented default of a path, means none (./none is a file). */
+	if ((k->flags & KEY_SOCKPATH) && strcmp(v, "none") == 0) {
+		free(*dst);
+		*dst = NULL;
+		return 0;
+	}
 	if ((k->flags & KEY_NONEMPTY) && *v == '\0')
 		why = "must not be empty";
 	else if (k->flags & KEY_TEMPLATE)
@@ -518,4 +524,11 @@ config_key(const char *name, int scope)
 	const struct key *other;
 
 	return config_key_find(name, scope, &other);
+}
+
+/* The line at which section s sets the key called name in scope, or 0. */
+int
+config_key_line(const struct sect *s, const char *name, int scope)
+{
+	return s->keyline[config_key(name, scope) - config_keys];
 }

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,9 @@ struct cerr {
 	char		*msg;
 };
 
+/* Bytes of a line that are kept: enough to tell a line inih cannot take. */
+#define LINE_KEEP	512
+
 /* One file (or string) being read; the stream of inih's reader. */
 struct source {
 	struct parse	*p;
@@ -40,8 +44,10 @@ struct source {
 	bool		 included;
 	FILE		*fp;
 	const char	*text;		/* when reading from memory */
-	char		*buf;
-	size_t		 bufcap;
+	char		 buf[LINE_KEEP];
+	size_t		 bytes;		/* read from this source so far */
+	bool		 toolong;	/* the line did not fit buf */
+	bool		 capped;	/* over a size limit: read no further */
 	int		 lineno;
 	struct sect	*cur;
 };
@@ -240,17 +246,84 @@ on_key(void *user, const char *section, const char *name, const char *value)
 	return 1;
 }
 
-static struct sect *
-find_service(struct parse *p, const char *name, const struct sect *self)
+/* FNV-1a of a section name, for the table of services by name. */
+static size_t
+name_hash(const char *name)
 {
-	size_t i;
+	uint32_t h = 2166136261u;
 
-	for (i = 0; i < p->nsects; i++) {
-		if (p->sects[i] != self && !p->sects[i]->global && !p->sects[i]->discard &&
-		    strcmp(p->sects[i]->name, name) == 0)
-			return p->sects[i];
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h;
+}
+
+/* The slot of name in p->names: its service, or the empty slot it would take. */
+static struct sect **
+names_slot(struct parse *p, const char *name)
+{
+	size_t	 i = name_hash(name) & p->names_mask;
+
+	while (p->names[i] != NULL && strcmp(p->names[i]->name, name) != 0)
+		i = (i + 1) & p->names_mask;
+	return &p->names[i];
+}
+
+/* The service section called name read so far, or NULL: O(1), so that -t stays fast with many services. */
+static struct sect *
+find_service(struct parse *p, const char *name)
+{
+	return p->names_mask == 0 ? NULL : *names_slot(p, name);
+}
+
+/* Remember s by its name, the table kept at most half full; 0, or -1 when out of memory. */
+static int
+names_add(struct parse *p, struct sect *s)
+{
+	struct sect **old = p->names;
+	size_t	 i, oldsize = p->names_mask + 1, size;
+
+	if (p->names_mask == 0 || p->nsects * 2 > oldsize) {
+		size = p->names_mask == 0 ? 64 : oldsize * 2;
+		if ((p->names = calloc(size, sizeof(*p->names))) == NULL) {
+			p->names = old;
+			return -1;
+		}
+		p->names_mask = size - 1;
+		for (i = 0; old != NULL && i < oldsize; i++)
+			if (old[i] != NULL)
+				*names_slot(p, old[i]->name) = old[i];
+		free(old);
 	}
-	return NULL;
+	*names_slot(p, s->name) = s;
+	return 0;
+}
+
+/* The slot of name in conf's table of services: its service, or an empty slot. */
+static size_t
+byname_slot(const struct config *conf, const char *name)
+{
+	size_t	 i = name_hash(name) & conf->byname_mask;
+
+	while (conf->byname[i] != NULL && strcmp(conf->byname[i]->name, name) != 0)
+		i = (i + 1) & conf->byname_mask;
+	return i;
+}
+
+/* Index conf's services by name, the table at most half full; -1 when out of memory. */
+static int
+byname_build(struct config *conf)
+{
+	size_t	 i, size = 16;
+
+	while (size < conf->nservices * 2)
+		size *= 2;
+	if ((conf->byname = calloc(size, sizeof(*conf->byname))) == NULL)
+		return -1;
+	conf->byname_mask = size - 1;
+	for (i = 0; i < conf->nservices; i++)
+		conf->byname[byname_slot(conf, conf->services[i].name)] =
+		    &conf->services[i];
+	return 0;
 }
 
 static bool
@@ -312,12 +385,15 @@ sect_begin(struct source *src, const char *name, bool broken)
 			    "(1-32 letters, digits, \"_\", \".\" or \"-\")",
 			    vn != NULL ? vn : "?");
 		s->discard = true;
-	} else if (!broken && (first = find_service(p, name, s)) != NULL) {
+	} else if (!broken && (first = find_service(p, name)) != NULL) {
 		where = config_sect_where(p->conf, first);
 		config_report(p, src->fileidx, src->lineno,
 		    "duplicate section [%s] (first at %s)", name,
 		    where != NULL ? where : "?");
 		free(where);
+		s->discard = true;
+	} else if (!broken && names_add(p, s) == -1) {
+		config_report(p, src->fileidx, src->lineno, "out of memory");
 		s->discard = true;
 	}
 	free(vn);
@@ -383,29 +459,68 @@ key_line_ok(struct source *src, const char *start)
 	return true;
 }
 
-/* The next raw line of the source into src->buf; its length, or -1 at the end. */
+static int
+source_getc(struct source *src)
+{
+	int	 c;
+
+	if (src->fp != NULL)
+		c = getc_unlocked(src->fp);
+	else
+		c = *src->text != '\0' ? (unsigned char)*src->text++ : EOF;
+	if (c != EOF) {
+		src->bytes++;
+		src->p->bytes++;
+	}
+	return c;
+}
+
+/* Whether the source is over a size limit: then it is reported, once. */
+static bool
+source_capped(struct source *src)
+{
+	if (src->bytes > CONFIG_FILE_MAX)
+		config_report(src->p, src->fileidx, src->lineno + 1,
+		    "file larger than %d bytes: not read further",
+		    CONFIG_FILE_MAX);
+	else if (src->p->bytes > CONFIG_TOTAL_MAX)
+		config_report(src->p, src->fileidx, src->lineno + 1,
+		    "configuration larger than %d bytes in all: not read "
+		    "further", CONFIG_TOTAL_MAX);
+	else
+		return false;
+	src->capped = true;
+	return true;
+}
+
+/*
+ * The next raw line of the source into src->buf, its newline included;
+ * its length, or -1 at the end.  The line is cut to fit buf (toolong
+ * tells), so that no line, however long, costs memory; a source stops
+ * at its size limit.
+ */
 static ssize_t
 next_line(struct source *src)
 {
-	const char *nl;
-	size_t n;
-	char *b;
+	size_t	 n = 0;
+	int	 c = EOF;
 
-	if (src->fp != NULL)
-		return getline(&src->buf, &src->bufcap, src->fp);
-	if (src->text == NULL || *src->text == '\0')
+	src->toolong = false;
+	if (src->capped || (src->fp == NULL && src->text == NULL))
 		return -1;
-	nl = strchr(src->text, '\n');
-	n = nl != NULL ? (size_t)(nl - src->text) + 1 : strlen(src->text);
-	if (n + 1 > src->bufcap) {
-		if ((b = realloc(src->buf, n + 1)) == NULL)
+	while ((c = source_getc(src)) != EOF) {
+		if (source_capped(src))
 			return -1;
-		src->buf = b;
-		src->bufcap = n + 1;
+		if (n + 1 < sizeof(src->buf))
+			src->buf[n++] = (char)c;
+		else
+			src->toolong = true;
+		if (c == '\n')
+			break;
 	}
-	memcpy(src->buf, src->text, n);
+	if (c == EOF && n == 0)
+		return -1;
 	src->buf[n] = '\0';
-	src->text += n;
 	return (ssize_t)n;
 }
 
@@ -437,7 +552,7 @@ read_line(char *str, int num, void *stream)
 		len -= 3;
 	}
 	strlcpy(str, "\n", (size_t)num);
-	if (len > max) {
+	if (len > max || src->toolong) {
 		config_report(src->p, src->fileidx, src->lineno,
 		    "line too long (more than %zu bytes)", max);
 		return str;
@@ -470,8 +585,6 @@ parse_source(struct source *src)
 		config_report(src->p, src->fileidx, 0, "out of memory");
 	if (src->fp != NULL && ferror(src->fp))
 		config_report(src->p, src->fileidx, 0, "read error: %s", strerror(errno));
-	free(src->buf);
-	src->buf = NULL;
 }
 
 /* Append a copy of s to the *np strings of *vp: 0, or -1 when out of memory. */
@@ -500,52 +613,6 @@ add_file(struct parse *p, const char *name)
 	if (config_strv_add(&conf->files, &conf->nfiles, name) == -1)
 		return -1;
 	return (int)conf->nfiles - 1;
-}
-
-/*
- * Open path, a file of the configuration, for reading.  Only a regular
- * file is read: open() itself would wait forever for a writer on a FIFO,
- * hence O_NONBLOCK, and a device such as /dev/zero never ends.  Symbolic
- * links are followed (conf.d files are often links).  Returns the
- * descriptor and fills *st, or returns -1 with a static text in *err.
- */
-int
-config_open(const char *path, struct stat *st, const char **err)
-{
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		*err = strerror(errno);
-		return -1;
-	}
-	if (fstat(fd, st) == -1) {
-		*err = strerror(errno);
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st->st_mode)) {
-		*err = "not a regular file";
-		close(fd);
-		return -1;
-	}
-	/* O_NONBLOCK can stay: it does not change how a regular file reads. */
-	return fd;
-}
-
-/* The same as a stdio stream, or NULL with a static text in *err. */
-FILE *
-config_fopen(const char *path, struct stat *st, const char **err)
-{
-	FILE *fp;
-	int fd;
-
-	if ((fd = config_open(path, st, err)) == -1)
-		return NULL;
-	if ((fp = fdopen(fd, "r")) == NULL) {
-		*err = strerror(errno);
-		close(fd);
-	}
-	return fp;
 }
 
 /* path made relative to the directory of file, as a new string. */
@@ -597,36 +664,37 @@ read_included(struct parse *p, const char *path, int incline, const struct stat 
 
 /*
  * The include glob of [global]: relative to the main file's directory
- * (the current directory for a string), matches read in sorted order.
+ * (the current directory for a string), matches read in sorted order,
+ * within the bounds of config_glob().
  */
 static void
 read_includes(struct parse *p, const char *mainfile, const struct stat *mainst)
 {
 	const char *pattern = p->conf->global.include;
-	char *full, *vp;
-	glob_t g;
-	size_t i;
-	int rc, line;
+	char	*full, *vp, *ve, err[512];
+	glob_t	 g;
+	size_t	 i;
+	int	 rc, line;
 
 	if (pattern == NULL || p->gsect == NULL)
 		return;
-	line = p->gsect->keyline[config_key("include", IN_GLOBAL) - config_keys];
+	line = config_key_line(p->gsect, "include", IN_GLOBAL);
 	if ((full = config_relative(mainfile, pattern)) == NULL) {
 		config_report(p, 0, 0, "out of memory");
 		return;
 	}
-	rc = glob(full, 0, NULL, &g);
-	if (rc != 0 && rc != GLOB_NOMATCH) {
+	if ((rc = config_glob(full, &g, err, sizeof(err))) == -1) {
 		vp = config_vis(full);
-		config_sect_error(p, p->gsect, line, "include: cannot expand \"%s\"",
-		    vp != NULL ? vp : "?");
+		ve = config_vis(err);
+		config_sect_error(p, p->gsect, line, "include: cannot expand "
+		    "\"%s\": %s", vp != NULL ? vp : "?", ve != NULL ? ve : "?");
 		free(vp);
+		free(ve);
 	} else if (rc == 0) {
 		for (i = 0; i < g.gl_pathc; i++)
 			read_included(p, g.gl_pathv[i], line, mainst);
-	}
-	if (rc != GLOB_NOMATCH)
 		globfree(&g);
+	}
 	free(full);
 }
 
@@ -700,6 +768,9 @@ assemble(struct parse *p)
 	}
 	free(p->sects);
 	p->sects = NULL;
+	free(p->names);
+	p->names = NULL;
+	p->names_mask = 0;
 }
 
 static struct config *
@@ -709,6 +780,8 @@ finish(struct parse *p, config_error_fn errfn, void *arg, unsigned *nerrors)
 
 	config_check(p);
 	assemble(p);
+	if (byname_build(p->conf) == -1)
+		config_report(p, 0, 0, "out of memory");
 	if (p->nerrs > 0)
 		qsort(p->errs, p->nerrs, sizeof(*p->errs), cerr_cmp);
 	for (i = 0; i < p->nerrs; i++) {
@@ -813,19 +886,16 @@ config_free(struct config *conf)
 	for (i = 0; i < conf->nfiles; i++)
 		free(conf->files[i]);
 	free(conf->files);
+	free(conf->byname);
 	free(conf);
 }
 
-/* Find a service by name, or NULL. */
+/* Find a service by name in O(1), or NULL. */
 struct service *
 config_find(const struct config *conf, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < conf->nservices; i++) {
-		if (strcmp(conf->services[i].name, name) == 0)
-			return &conf->services[i];
-	}
-	return NULL;
+	if (conf->byname == NULL)
+		return NULL;
+	return conf->byname[byname_slot(conf, name)];
 }
 

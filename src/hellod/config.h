@@ -63,6 +63,8 @@ struct config {
 	size_t		 nservices;
 	char	       **files;		/* every file read, owned here */
 	size_t		 nfiles;
+	struct service **byname;	/* services by name: open addressing */
+	size_t		 byname_mask;	/* its size - 1 */
 };
 
 /* Receives each error, already formatted as "FILE:LINE: message". */

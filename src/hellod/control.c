@@ -91,7 +91,8 @@ int
 control_open(struct control *ctl, const char *path)
 {
 	struct sockaddr_un sun;
-	int	 fd;
+	mode_t	 mask;
+	int	 fd, rc;
 
 	ctl->kind = SRC_CONTROL;
 	ctl->fd = -1;
@@ -109,12 +110,20 @@ control_open(struct control *ctl, const char *path)
 		log_err("control %s: socket", path);
 		return -1;
 	}
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+	/*
+	 * The socket is made with its mode, 0660, under a umask: a chmod by
+	 * path afterwards would follow whatever link another user put there
+	 * meanwhile.
+	 */
+	mask = umask(0117);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(mask);
+	if (rc == -1) {
 		log_err("control %s: running without a control socket", path);
 		close(fd);
 		return -1;
 	}
-	if (chmod(path, 0660) == -1 || listen(fd, 16) == -1) {
+	if (listen(fd, 16) == -1) {
 		log_err("control %s: running without a control socket", path);
 		close(fd);
 		unlink(path);

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addrset.h"
 #include "config.h"
 #include "listener.h"
 #include "log.h"
@@ -42,24 +43,54 @@ set_put(struct listener_set *set, struct listener *l)
 	return set_push(set, l);
 }
 
-/* Take the listener of set with this protocol and address, if any. */
+/* Take the listener at position i of set out of it, remembering where it was. */
 static struct listener *
-set_take(struct listener_set *set, int proto, const struct bind_addr *a)
+set_take_at(struct listener_set *set, size_t i)
+{
+	struct listener *l = set->v[i];
+
+	set->v[i] = NULL;
+	l->from = set;
+	l->from_pos = i;
+	return l;
+}
+
+/* Put l back where set_take_at() took it from. */
+static void
+set_give_back(struct listener *l)
+{
+	l->from->v[l->from_pos] = l;
+}
+
+/* An index of the listeners of set by protocol and address; -1 when out of memory. */
+static int
+set_index(const struct listener_set *set, struct addrset *idx)
 {
 	size_t	 i;
 
-	for (i = 0; set != NULL && i < set->n; i++) {
-		struct listener *l = set->v[i];
-
-		if (l != NULL && l->proto == proto &&
-		    addr_equal((const struct sockaddr *)&l->addr.ss,
-		    (const struct sockaddr *)&a->ss)) {
-			set->v[i] = NULL;
-			l->from = set;
-			return l;
+	memset(idx, 0, sizeof(*idx));
+	for (i = 0; set != NULL && i < set->n; i++)
+		if (set->v[i] != NULL &&
+		    addrset_add(idx, set->v[i]->proto, &set->v[i]->addr, i) == -1) {
+			addrset_free(idx);
+			return -1;
 		}
-	}
-	return NULL;
+	addrset_sort(idx);
+	return 0;
+}
+
+/* Take the listener of set with this protocol and address, if any, through its index. */
+static struct listener *
+set_take(struct listener_set *set, const struct addrset *idx, int proto,
+    const struct bind_addr *a)
+{
+	ssize_t	 i;
+
+	if (set == NULL ||
+	    (i = addrset_find(idx, proto, (const struct sockaddr *)&a->ss)) == -1 ||
+	    set->v[idx->v[i].tag] == NULL)
+		return NULL;
+	return set_take_at(set, idx->v[i].tag);
 }
 
 /* The step of listener_open's patience. */
@@ -85,101 +116,108 @@ listen_patiently(int proto, const struct bind_addr *a, unsigned patience_ms,
 }
 
 static struct listener *
-listener_open(struct service *svc, int proto, const struct bind_addr *a,
-    bool wildcard, unsigned patience_ms)
+listener_new(int proto, const struct bind_addr *a)
 {
 	struct listener	*l;
-	char		 err[NET_ERRLEN], where[ADDR_STRLEN];
-	int		 fd;
 
-	fd = listen_patiently(proto, a, patience_ms, err, sizeof(err));
-	if (fd == -1) {
-		/* A kernel without IPv6 still serves the IPv4 wildcard. */
-		if (wildcard && a->ss.ss_family == AF_INET6 &&
-		    errno == EAFNOSUPPORT)
-			return NULL;
-		log_errx("%s: %s %s: %s", svc->name,
-		    proto == PROTO_TCP ? "tcp" : "udp",
-		    addr_format((const struct sockaddr *)&a->ss, where,
-		    sizeof(where)), err);
-		errno = EADDRNOTAVAIL;
+	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return NULL;
-	}
-	if ((l = calloc(1, sizeof(*l))) == NULL) {
-		close(fd);
-		return NULL;
-	}
 	l->kind = proto == PROTO_TCP ? SRC_TCP : SRC_UDP;
-	l->fd = fd;
+	l->fd = -1;
 	l->proto = proto;
 	l->addr = *a;
 	return l;
 }
 
-/* Put l back where set_take() took it from: every taken listener left a hole. */
-static void
-set_give_back(struct listener *l)
+/*
+ * Open l's socket.  Returns 0, or -1 after logging why (errno
+ * EAFNOSUPPORT, unlogged, for an IPv6 wildcard this kernel cannot have).
+ */
+static int
+listener_bind(struct listener *l, struct service *svc, bool wildcard,
+    unsigned patience_ms)
 {
-	struct listener_set *set = l->from;
-	size_t	 j;
+	char	 err[NET_ERRLEN], where[ADDR_STRLEN];
 
-	for (j = 0; j < set->n; j++)
-		if (set->v[j] == NULL) {
-			set->v[j] = l;
-			return;
-		}
+	l->fd = listen_patiently(l->proto, &l->addr, patience_ms, err,
+	    sizeof(err));
+	if (l->fd != -1)
+		return 0;
+	/* A kernel without IPv6 still serves the IPv4 wildcard. */
+	if (wildcard && l->addr.ss.ss_family == AF_INET6 &&
+	    errno == EAFNOSUPPORT)
+		return -1;
+	log_errx("%s: %s %s: %s", svc->name, addr_proto_name(l->proto),
+	    addr_format((const struct sockaddr *)&l->addr.ss, where,
+	    sizeof(where)), err);
+	errno = EADDRNOTAVAIL;
+	return -1;
 }
 
-/* Give back what a failed build took, close what it opened. */
+/* Forget a listener a build took or made: give it back, or close and free it. */
 static void
-build_undo(struct listener_set *out)
+build_drop(struct listener *l)
+{
+	if (l->from != NULL)
+		set_give_back(l);
+	else {
+		if (l->fd != -1)
+			close(l->fd);
+		free(l);
+	}
+}
+
+void
+listener_build_undo(struct listener_set *out)
 {
 	size_t	 i;
 
-	for (i = 0; i < out->n; i++) {
-		struct listener *l = out->v[i];
-
-		if (l->from != NULL)
-			set_give_back(l);
-		else {
-			close(l->fd);
-			free(l);
-		}
-	}
+	for (i = 0; i < out->n; i++)
+		build_drop(out->v[i]);
 	listener_set_free(out);
 }
 
+/* What one build works from: the sets it takes sockets from, and their indexes. */
+struct build {
+	struct listener_set *old, *pool;
+	struct addrset	 old_idx, pool_idx;
+	struct addrset	 retired_idx;	/* addresses to leave pending */
+	struct listener_set *out;
+};
+
 /*
  * One address of one service: take the socket old or pool has, or open
- * one.  Returns the listener, or NULL: *failed then says whether that is
- * an error or an IPv6 wildcard this kernel cannot have.
+ * one, or leave it pending when it overlaps a retired socket.  Returns
+ * the listener, or NULL: *failed then says whether that is an error or
+ * an IPv6 wildcard this kernel cannot have.
  */
 static struct listener *
-build_one(struct service *svc, int proto, const struct bind_addr *a,
-    bool wildcard, struct listener_set *old, struct listener_set *pool,
-    struct listener_set *out, unsigned patience_ms, bool *failed)
+build_one(struct build *b, struct service *svc, int proto,
+    const struct bind_addr *a, bool wildcard, bool *failed)
 {
 	struct listener	*l;
 
 	*failed = false;
-	if ((l = set_take(old, proto, a)) == NULL &&
-	    (l = set_take(pool, proto, a)) == NULL) {
-		if ((l = listener_open(svc, proto, a, wildcard,
-		    patience_ms)) == NULL) {
-			*failed = errno != EAFNOSUPPORT;
+	if ((l = set_take(b->old, &b->old_idx, proto, a)) == NULL &&
+	    (l = set_take(b->pool, &b->pool_idx, proto, a)) == NULL) {
+		if ((l = listener_new(proto, a)) == NULL) {
+			log_errx("%s: out of memory", svc->name);
+			*failed = true;
 			return NULL;
 		}
-		l->from = NULL;
+		l->pending = addrset_overlaps(&b->retired_idx, proto,
+		    (const struct sockaddr *)&a->ss);
+		if (!l->pending && listener_bind(l, svc, wildcard, 0) == -1) {
+			*failed = errno != EAFNOSUPPORT;
+			free(l);
+			return NULL;
+		}
 	}
 	l->next_svc = svc;
-	if (set_push(out, l) == -1) {
+	l->wildcard = wildcard;
+	if (set_push(b->out, l) == -1) {
 		log_errx("%s: out of memory", svc->name);
-		if (l->from != NULL)
-			set_give_back(l);
-		else {
-			close(l->fd);
-			free(l);
-		}
+		build_drop(l);
 		*failed = true;
 		return NULL;
 	}
@@ -192,28 +230,25 @@ build_one(struct service *svc, int proto, const struct bind_addr *a,
  * takes the IPv4 connections too, and 0.0.0.0 must then not be bound.
  */
 static int
-build_wildcard(struct service *svc, int proto, struct listener_set *old,
-    struct listener_set *pool, struct listener_set *out, unsigned patience_ms)
+build_wildcard(struct build *b, struct service *svc, int proto)
 {
 	struct bind_addr wild;
 	struct listener	*l;
 	bool		 failed;
 
 	addr_wildcard(AF_INET6, svc->port, &wild);
-	l = build_one(svc, proto, &wild, true, old, pool, out, patience_ms,
-	    &failed);
+	l = build_one(b, svc, proto, &wild, true, &failed);
 	if (failed)
 		return -1;
 	if (l != NULL && l->dualstack)
 		return 0;
 	addr_wildcard(AF_INET, svc->port, &wild);
-	build_one(svc, proto, &wild, true, old, pool, out, patience_ms, &failed);
+	build_one(b, svc, proto, &wild, true, &failed);
 	return failed ? -1 : 0;
 }
 
 static int
-build_service(struct service *svc, struct listener_set *old,
-    struct listener_set *pool, struct listener_set *out, unsigned patience_ms)
+build_service(struct build *b, struct service *svc)
 {
 	static const int protos[] = { PROTO_TCP, PROTO_UDP };
 	size_t	 i, p;
@@ -224,14 +259,13 @@ build_service(struct service *svc, struct listener_set *old,
 		if (!(svc->protocols & protos[p]))
 			continue;
 		if (svc->nbinds == 0) {
-			if (build_wildcard(svc, protos[p], old, pool, out,
-			    patience_ms) == -1)
+			if (build_wildcard(b, svc, protos[p]) == -1)
 				rc = -1;
 			continue;
 		}
 		for (i = 0; i < svc->nbinds; i++) {
-			build_one(svc, protos[p], &svc->binds[i], false, old,
-			    pool, out, patience_ms, &failed);
+			build_one(b, svc, protos[p], &svc->binds[i], false,
+			    &failed);
 			if (failed)
 				rc = -1;
 		}
@@ -241,22 +275,47 @@ build_service(struct service *svc, struct listener_set *old,
 
 int
 listener_build(struct config *conf, struct listener_set *old,
-    struct listener_set *pool, struct listener_set *out, unsigned patience_ms)
+    struct listener_set *pool, const struct listener_set *retired,
+    struct listener_set *out)
 {
+	struct build b = { .old = old, .pool = pool, .out = out };
 	size_t	 i;
 	int	 rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	for (i = 0; i < conf->nservices; i++) {
+	if (set_index(old, &b.old_idx) == -1 ||
+	    set_index(pool, &b.pool_idx) == -1 ||
+	    set_index(retired, &b.retired_idx) == -1) {
+		log_errx("listeners: out of memory");
+		rc = -1;
+	}
+	for (i = 0; rc == 0 && i < conf->nservices; i++) {
 		struct service *svc = &conf->services[i];
 
-		if (svc->enabled &&
-		    build_service(svc, old, pool, out, patience_ms) == -1)
+		if (svc->enabled && build_service(&b, svc) == -1)
 			rc = -1;
 	}
-	if (rc == -1) {
-		build_undo(out);
-		return -1;
+	addrset_free(&b.old_idx);
+	addrset_free(&b.pool_idx);
+	addrset_free(&b.retired_idx);
+	if (rc == -1)
+		listener_build_undo(out);
+	return rc;
+}
+
+int
+listener_build_finish(struct listener_set *out, unsigned patience_ms)
+{
+	size_t	 i;
+
+	for (i = 0; i < out->n; i++) {
+		struct listener *l = out->v[i];
+
+		if (!l->pending)
+			continue;
+		if (listener_bind(l, l->next_svc, l->wildcard, patience_ms) == -1)
+			return -1;
+		l->pending = false;
 	}
 	/* Only now, with every socket in place, point the listeners at conf. */
 	for (i = 0; i < out->n; i++)
@@ -264,21 +323,22 @@ listener_build(struct config *conf, struct listener_set *old,
 	return 0;
 }
 
-/* True when fn holds for l and some protocol and address that conf asks for. */
-static bool
-conf_addrs_any(const struct config *conf, const struct listener *l,
-    bool (*fn)(const struct listener *, int, const struct sockaddr *))
+/* The sockets conf asks for, indexed; -1 when out of memory. */
+static int
+conf_index(const struct config *conf, struct addrset *idx)
 {
 	static const int protos[] = { PROTO_TCP, PROTO_UDP };
 	struct bind_addr wild[2];
+	const struct bind_addr *addrs;
 	size_t	 i, j, p, n;
 
+	memset(idx, 0, sizeof(*idx));
 	for (i = 0; i < conf->nservices; i++) {
 		const struct service *svc = &conf->services[i];
-		const struct bind_addr *addrs = svc->binds;
 
 		if (!svc->enabled)
 			continue;
+		addrs = svc->binds;
 		n = svc->nbinds;
 		if (n == 0) {
 			addr_wildcard(AF_INET6, svc->port, &wild[0]);
@@ -286,52 +346,56 @@ conf_addrs_any(const struct config *conf, const struct listener *l,
 			addrs = wild;
 			n = 2;
 		}
-		for (p = 0; p < 2; p++) {
-			if (!(svc->protocols & protos[p]))
-				continue;
-			for (j = 0; j < n; j++)
-				if (fn(l, protos[p],
-				    (const struct sockaddr *)&addrs[j].ss))
-					return true;
-		}
+		for (p = 0; p < 2; p++)
+			for (j = 0; j < n && (svc->protocols & protos[p]); j++)
+				if (addrset_add(idx, protos[p], &addrs[j], i) == -1) {
+					addrset_free(idx);
+					return -1;
+				}
 	}
-	return false;
+	addrset_sort(idx);
+	return 0;
 }
 
-static bool
-same_socket(const struct listener *l, int proto, const struct sockaddr *sa)
-{
-	return l->proto == proto &&
-	    addr_equal((const struct sockaddr *)&l->addr.ss, sa);
-}
-
-static bool
-overlapping_socket(const struct listener *l, int proto,
-    const struct sockaddr *sa)
-{
-	return l->proto == proto &&
-	    addr_conflict((const struct sockaddr *)&l->addr.ss, sa);
-}
-
-void
+int
 listener_retire(const struct config *conf, struct listener_set *old,
     struct listener_set *retired)
 {
+	struct addrset idx;
 	size_t	 i;
 
 	memset(retired, 0, sizeof(*retired));
+	if (conf_index(conf, &idx) == -1)
+		return -1;
 	for (i = 0; i < old->n; i++) {
 		struct listener *l = old->v[i];
+		const struct sockaddr *sa;
 
-		if (l == NULL || l->activated ||
-		    conf_addrs_any(conf, l, same_socket) ||
-		    !conf_addrs_any(conf, l, overlapping_socket))
+		if (l == NULL || l->activated)
 			continue;
-		if (set_push(retired, l) == -1)
-			continue;	/* then the build reports the conflict */
-		old->v[i] = NULL;
-		l->from = old;
+		sa = (const struct sockaddr *)&l->addr.ss;
+		if (addrset_find(&idx, l->proto, sa) != -1 ||
+		    !addrset_overlaps(&idx, l->proto, sa))
+			continue;
+		if (set_push(retired, set_take_at(old, i)) == -1) {
+			set_give_back(l);
+			listener_unretire(retired);
+			addrset_free(&idx);
+			return -1;
+		}
 	}
+	addrset_free(&idx);
+	return 0;
+}
+
+void
+listener_unretire(struct listener_set *retired)
+{
+	size_t	 i;
+
+	for (i = 0; i < retired->n; i++)
+		set_give_back(retired->v[i]);
+	listener_set_free(retired);
 }
 
 unsigned
@@ -348,8 +412,9 @@ listener_restore(struct listener_set *retired, unsigned patience_ms)
 		    sizeof(err));
 		l->polled = false;
 		if (l->fd == -1) {
-			log_errx("%s: %s %s: cannot open again: %s", l->svc->name,
-			    l->proto == PROTO_TCP ? "tcp" : "udp",
+			log_errx("%s: %s %s: lost: cannot open it again: %s "
+			    "(the next reload tries again)", l->svc->name,
+			    addr_proto_name(l->proto),
 			    addr_format((const struct sockaddr *)&l->addr.ss,
 			    where, sizeof(where)), err);
 			free(l);
@@ -360,6 +425,17 @@ listener_restore(struct listener_set *retired, unsigned patience_ms)
 	}
 	listener_set_free(retired);
 	return failed;
+}
+
+void
+listener_compact(struct listener_set *set)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < set->n; i++)
+		if (set->v[i] != NULL)
+			set->v[n++] = set->v[i];
+	set->n = n;
 }
 
 void
@@ -378,7 +454,8 @@ listener_close_all(struct listener_set *set, struct listener_set *pool)
 			l->polled = false;
 			continue;
 		}
-		close(l->fd);
+		if (l->fd != -1)
+			close(l->fd);
 		free(l);
 	}
 }
@@ -431,6 +508,7 @@ passed_adopt(int fd)
 	}
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return NULL;
+	l->fd = -1;
 	l->addr.len = sizeof(l->addr.ss);
 	if (getsockname(fd, (struct sockaddr *)&l->addr.ss, &l->addr.len) == -1 ||
 	    net_adopt(fd, proto, (const struct sockaddr *)&l->addr.ss,

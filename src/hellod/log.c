@@ -148,7 +148,8 @@ log_err(const char *fmt, ...)
 
 /*
  * Bytes from the network never reach a log line raw: control characters,
- * newlines, backslashes and non-ASCII bytes come out as C-style or octal
+ * newlines, backslashes, double quotes (so that a client cannot end a
+ * quoted field early) and non-ASCII bytes come out as C-style or octal
  * escapes, and at most LOG_VIS_MAX input bytes are shown.
  */
 char *
@@ -168,7 +169,7 @@ log_vis(char *dst, size_t dstlen, const void *src, size_t len)
 	for (i = 0; i < len; i++) {
 		size_t n;
 
-		vis(one, p[i], VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_OCTAL,
+		vis(one, p[i], VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_OCTAL | VIS_DQ,
 		    i + 1 < len ? p[i + 1] : '\0');
 		n = strlen(one);
 		if (used + n + 4 > dstlen) {

@@ -30,7 +30,8 @@ bool	log_enabled(int priority);
 
 /*
  * Make len bytes from the network safe for a log line: strvis-encoded
- * (VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_OCTAL), cut to fit dstlen with "..."
+ * (VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_OCTAL | VIS_DQ: a double quote
+ * comes out as \\"), cut to fit dstlen with "..."
  * appended when cut, always NUL-terminated.  Returns dst.
  */
 #define LOG_VIS_MAX	128

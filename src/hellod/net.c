@@ -1,6 +1,8 @@
 /* Sockets: create, bind and listen; they return -1 and an error text, and never log. */
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -88,4 +90,42 @@ net_set_nonblock(int fd, int on)
 		return -1;
 	fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
 	return fcntl(fd, F_SETFL, fl);
+}
+
+/*
+ * Whether sa's address belongs to this host: loopback, or an address a
+ * socket can be bound to (the kernel knows its interfaces better than a
+ * list read at start would).  Costs a socket and a bind; for the rare
+ * datagram that needs it.
+ */
+bool
+net_is_local(const struct sockaddr *sa)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int	 fd;
+	bool	 local;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+		if ((ntohl(sin->sin_addr.s_addr) >> 24) == 127)
+			return true;
+		len = sizeof(struct sockaddr_in);
+	} else if (sa->sa_family == AF_INET6) {
+		if (IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr))
+			return true;
+		len = sizeof(struct sockaddr_in6);
+	} else
+		return false;
+	memcpy(&ss, sa, len);
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+	if ((fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return false;
+	local = bind(fd, (struct sockaddr *)&ss, len) == 0;
+	close(fd);
+	return local;
 }

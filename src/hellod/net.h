@@ -3,6 +3,7 @@
 #define HELLOD_NET_H
 
 #include <sys/socket.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define NET_ERRLEN	256
@@ -24,6 +25,9 @@ int	net_listen(int proto, const struct sockaddr *sa, socklen_t salen,
  */
 int	net_adopt(int fd, int proto, const struct sockaddr *sa, char *err,
 	    size_t errlen);
+
+/* True when sa's address is one of this host's (loopback, or bindable). */
+bool	net_is_local(const struct sockaddr *sa);
 
 /* Set or clear O_NONBLOCK; returns 0 or -1. */
 int	net_set_nonblock(int fd, int on);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <libutil.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -380,48 +381,64 @@ reload_commit(struct server *s, struct config *conf, struct listener_set *ls)
 		listener_poll(s, s->ls.v[i],
 		    s->ls.v[i]->proto == PROTO_UDP || !s->paused);
 	control_update(s);
+	udp_endpoints(&s->ls);
+}
+
+/* Put the listeners of the set in force back in the poll set, as they were before a failed reload. */
+static void
+listeners_repoll(struct server *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->ls.n; i++)
+		listener_poll(s, s->ls.v[i],
+		    s->ls.v[i]->proto == PROTO_UDP || !s->paused);
 }
 
 /*
- * The sockets of a new config.  Old sockets it drops but overlaps (a
- * service moving from 127.0.0.1 to every address on the same port) are
- * closed first, else the new ones could not be bound; if the build fails
- * all the same, they are opened again, so the old config serves on.
+ * The sockets of a new config, in the steps listener.h describes: until
+ * every other socket is in place, nothing is closed, so a reload that
+ * fails for any other reason changes nothing.  Only old sockets that an
+ * overlapping new address needs (a service moving from 127.0.0.1 to
+ * every address on the same port) are closed then, and opened again if
+ * the new address cannot be had after all.
  */
 static int
 reload_sockets(struct server *s, struct config *conf, struct listener_set *ls)
 {
 	struct listener_set retired;
 	char	 where[ADDR_STRLEN];
-	unsigned patience;
 	size_t	 i;
 
-	listener_retire(conf, &s->ls, &retired);
+	if (listener_retire(conf, &s->ls, &retired) == -1)
+		return -1;
+	if (listener_build(conf, &s->ls, &s->pool, &retired, ls) == -1) {
+		listener_unretire(&retired);
+		return -1;
+	}
 	for (i = 0; i < retired.n; i++) {
 		struct listener *l = retired.v[i];
 
 		log_info("%s: closing %s %s: the new configuration binds an "
 		    "overlapping address", l->svc->name,
-		    l->proto == PROTO_TCP ? "tcp" : "udp",
+		    addr_proto_name(l->proto),
 		    addr_format((const struct sockaddr *)&l->addr.ss, where,
 		    sizeof(where)));
 		listener_poll(s, l, false);
 		close(l->fd);
 		l->fd = -1;
 	}
-	/* Only after a retirement can a bind have to wait for a child's closefrom. */
-	patience = retired.n > 0 ? RETIRE_PATIENCE_MS : 0;
-	if (listener_build(conf, &s->ls, &s->pool, ls, patience) == 0) {
+	if (listener_build_finish(ls, RETIRE_PATIENCE_MS) == 0) {
 		for (i = 0; i < retired.n; i++)
 			free(retired.v[i]);
 		listener_set_free(&retired);
 		return 0;
 	}
-	listener_restore(&retired, patience);
-	for (i = 0; i < s->ls.n; i++)
-		if (s->ls.v[i] != NULL)
-			listener_poll(s, s->ls.v[i],
-			    s->ls.v[i]->proto == PROTO_UDP || !s->paused);
+	listener_build_undo(ls);
+	listener_restore(&retired, RETIRE_PATIENCE_MS);
+	listener_compact(&s->ls);
+	listeners_repoll(s);
+	udp_endpoints(&s->ls);
 	return -1;
 }
 
@@ -600,6 +617,49 @@ detach(void)
 	return 0;
 }
 
+/*
+ * libbsd's pidfile_open() follows a symbolic link at the pidfile's path,
+ * and truncates what it finds: a user who may write in the pidfile's
+ * directory could make a daemon started as root overwrite any file.  So
+ * the path must not be a link (nor anything but a regular file), and the
+ * directory must be writable by nobody but root or this process's user,
+ * as OpenSSH asks of its files; with that, nobody else can put a link
+ * there between this check and the open.  Returns 0, or -1 after logging
+ * why.
+ */
+static int
+pidfile_safe(const char *path)
+{
+	struct stat	 st;
+	char		*copy, *dir;
+	int		 rc = -1;
+
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		log_errx("pidfile %s: %s, refusing it", path,
+		    S_ISLNK(st.st_mode) ? "a symbolic link" :
+		    "not a regular file");
+		return -1;
+	}
+	if ((copy = strdup(path)) == NULL) {
+		log_err("pidfile %s", path);
+		return -1;
+	}
+	dir = dirname(copy);
+	if (stat(dir, &st) == -1)
+		log_err("pidfile %s: directory %s", path, dir);
+	else if (st.st_uid != 0 && st.st_uid != geteuid())
+		log_errx("pidfile %s: directory %s belongs to uid %ld, not to "
+		    "root: refusing it", path, dir, (long)st.st_uid);
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		log_errx("pidfile %s: directory %s is writable by %s: refusing "
+		    "it", path, dir, st.st_mode & S_IWOTH ? "others" :
+		    "its group");
+	else
+		rc = 0;
+	free(copy);
+	return rc;
+}
+
 static int
 pidfile_setup(struct server *s)
 {
@@ -612,6 +672,8 @@ pidfile_setup(struct server *s)
 		path = DEFAULT_PIDFILE;
 	if (path == NULL)
 		return 0;
+	if (pidfile_safe(path) == -1)
+		return -1;
 	s->pfh = pidfile_open(path, 0644, &other);
 	if (s->pfh == NULL) {
 		if (errno == EEXIST)
@@ -642,7 +704,8 @@ start(struct server *s)
 		return EX_CANTCREAT;
 	listener_passed(&s->pool);
 	if (counters_attach(s->conf, NULL) == -1 ||
-	    listener_build(s->conf, NULL, &s->pool, &s->ls, 0) == -1)
+	    listener_build(s->conf, NULL, &s->pool, NULL, &s->ls) == -1 ||
+	    listener_build_finish(&s->ls, 0) == -1)
 		return EX_OSERR;
 	if (s->conf->global.control != NULL)
 		control_open(&s->ctl, s->conf->global.control);
@@ -691,6 +754,7 @@ server_run(struct config *conf, const struct server_opts *opts)
 		config_release(s.conf);
 		return rc;
 	}
+	udp_endpoints(&s.ls);
 	log_listeners(&s, false);
 	log_info("hellod %s started: %zu services", PACKAGE_VERSION,
 	    conf->nservices);
@@ -699,6 +763,7 @@ server_run(struct config *conf, const struct server_opts *opts)
 	loop(&s);
 	stop(&s);
 	config_release(s.conf);
+	udp_endpoints(NULL);
 	children_free();
 	close(s.sig.fd);
 	close(s.epfd);

@@ -6,11 +6,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "addrset.h"
 #include "config.h"
 #include "handler.h"
 #include "limit.h"
 #include "listener.h"
 #include "log.h"
+#include "net.h"
 #include "server.h"
 #include "udp.h"
 
@@ -80,6 +82,78 @@ udp_badinput(const struct sockaddr *sa, const char **reason)
 		}
 	}
 	return false;
+}
+
+/*
+ * The daemon's own UDP endpoints: the ports it listens on, which of them
+ * on a wildcard address, and its specific addresses.  A datagram whose
+ * source is one of them would set a service answering itself, or two
+ * services answering each other, for ever (one forged datagram is enough).
+ */
+static struct {
+	uint8_t		 ports[65536 / 8];
+	uint8_t		 wild[65536 / 8];
+	struct addrset	 addrs;
+} own;
+
+static bool
+bit(const uint8_t *map, uint16_t port)
+{
+	return map[port / 8] & (1u << (port % 8));
+}
+
+void
+udp_endpoints(const struct listener_set *ls)
+{
+	size_t	 i;
+
+	memset(own.ports, 0, sizeof(own.ports));
+	memset(own.wild, 0, sizeof(own.wild));
+	addrset_free(&own.addrs);
+	for (i = 0; ls != NULL && i < ls->n; i++) {
+		const struct listener *l = ls->v[i];
+		const struct sockaddr *sa = (const struct sockaddr *)&l->addr.ss;
+		uint16_t port = addr_port(sa);
+
+		if (l->proto != PROTO_UDP)
+			continue;
+		own.ports[port / 8] |= (uint8_t)(1u << (port % 8));
+		if (addr_is_wildcard(sa))
+			own.wild[port / 8] |= (uint8_t)(1u << (port % 8));
+		else if (addrset_add(&own.addrs, PROTO_UDP, &l->addr, 0) == -1)
+			own.wild[port / 8] |= (uint8_t)(1u << (port % 8));
+	}
+	addrset_sort(&own.addrs);
+}
+
+/* sa, an IPv4-mapped IPv6 address turned into IPv4, into *out. */
+static const struct sockaddr *
+unmapped(const struct sockaddr *sa, struct sockaddr_in *out)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+	if (sa->sa_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+		return sa;
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	out->sin_port = sin6->sin6_port;
+	memcpy(&out->sin_addr, &sin6->sin6_addr.s6_addr[12], 4);
+	return (const struct sockaddr *)out;
+}
+
+bool
+udp_from_self(const struct sockaddr *sa)
+{
+	struct sockaddr_in v4;
+	uint16_t port = addr_port(sa);
+
+	if (!bit(own.ports, port))
+		return false;
+	sa = unmapped(sa, &v4);
+	if (addrset_find(&own.addrs, PROTO_UDP, sa) != -1)
+		return true;
+	/* On a wildcard, every address of this host is ours. */
+	return bit(own.wild, port) && net_is_local(sa);
 }
 
 /* Where the datagram was sent to, from the IP_PKTINFO/IPV6_PKTINFO message. */
@@ -152,7 +226,8 @@ udp_answer(struct listener *l, struct msghdr *msg, const unsigned char *req,
 	ssize_t		 n;
 	size_t		 outmax = len > 512 ? len : 512;
 
-	if (udp_badinput(sa, &reason)) {
+	if (udp_badinput(sa, &reason) ||
+	    (udp_from_self(sa) && (reason = "own address") != NULL)) {
 		svc->cnt->refused++;
 		svc->cnt->refused_guard++;
 		limits_log_refused(svc, sa, reason);

@@ -18,6 +18,21 @@ struct listener;
  */
 bool	udp_badinput(const struct sockaddr *sa, const char **reason);
 
+/*
+ * Learn the daemon's own UDP endpoints from the listeners in force
+ * (after the start and every reload).
+ */
+struct listener_set;
+void	udp_endpoints(const struct listener_set *ls);
+
+/*
+ * True when a datagram from sa comes from one of the daemon's own UDP
+ * endpoints: answering it would have a service talk to itself, or two
+ * services to each other, for ever.  Its port is looked up first, so
+ * other datagrams cost one bit test.
+ */
+bool	udp_from_self(const struct sockaddr *sa);
+
 /* Answer the datagrams waiting on l, at most a batch, then return. */
 void	udp_serve(struct listener *l);
 

@@ -1,6 +1,7 @@
 /* Integration: the command line, -t, exit codes, the pidfile, a busy port. */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -242,6 +243,38 @@ test_pidfile(void **state)
 	assert_int_equal(access(pidfile, F_OK), -1);
 }
 
+/*
+ * A pidfile path that is a symbolic link is refused, and the file it
+ * points at is left alone; so is a pidfile directory others may write.
+ */
+static void
+test_pidfile_unsafe(void **state)
+{
+	const char *victim = harness_path("precious");
+	const char *link = harness_path("link.pid");
+	const char *open_dir = harness_path("open");
+	char	 pidfile[PATH_MAX], *text;
+	struct daemon d;
+
+	(void)state;
+	harness_write_file(victim, "precious\n");
+	assert_int_equal(symlink(victim, link), 0);
+	assert_int_equal(daemon_start_with(&d, good_conf, HD_PROBE_TCP,
+	    ARGS("-p", link)), 73);
+	assert_true(log_contains(&d, "a symbolic link, refusing it"));
+	text = harness_read_file(victim);
+	assert_string_equal(text, "precious\n");
+	free(text);
+
+	assert_int_equal(mkdir(open_dir, 0755), 0);
+	assert_int_equal(chmod(open_dir, 01777), 0);
+	snprintf(pidfile, sizeof(pidfile), "%s/hellod.pid", open_dir);
+	assert_int_equal(daemon_start_with(&d, good_conf, HD_PROBE_TCP,
+	    ARGS("-p", pidfile)), 73);
+	assert_true(log_contains(&d, "is writable by others: refusing it"));
+	assert_int_equal(access(pidfile, F_OK), -1);
+}
+
 static void
 test_port_in_use(void **state)
 {
@@ -300,6 +333,7 @@ main(void)
 		cmocka_unit_test(test_check_three_errors),
 		cmocka_unit_test(test_missing_config),
 		cmocka_unit_test_teardown(test_pidfile, harness_teardown),
+		cmocka_unit_test_teardown(test_pidfile_unsafe, harness_teardown),
 		cmocka_unit_test_teardown(test_port_in_use, harness_teardown),
 		cmocka_unit_test_teardown(test_udp_port_in_use, harness_teardown),
 	};

@@ -1,5 +1,6 @@
 /* Integration: stop with children alive, reaping, max_children, SIGUSR1. */
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 
 #include <limits.h>
@@ -369,6 +370,40 @@ test_control_socket(void **state)
 	assert_int_equal(access(harness_path("ctl2"), F_OK), -1);
 }
 
+/*
+ * The control socket is made 0660 whatever the daemon's umask (it is
+ * bound under a umask of its own, never chmod'ed by path), and "control =
+ * none", the documented default written out, makes no socket at all.
+ */
+static void
+test_control_mode_and_none(void **state)
+{
+	struct daemon d;
+	struct stat st;
+	char	 path[64];
+	mode_t	 old = umask(0);
+	int	 rc;
+
+	(void)state;
+	rc = daemon_start_with(&d, "[global]\ncontrol = @DIR@/ctl\n"
+	    "[hello]\nprotocol = tcp\nport = @P0@\nbind = 127.0.0.1\n"
+	    "handler = hello\n", HD_PROBE_LOG, NULL);
+	umask(old);
+	assert_int_equal(rc, 0);
+	assert_int_equal(lstat(harness_path("ctl"), &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+
+	assert_int_equal(daemon_start_with(&d, "[global]\ncontrol = none\n"
+	    "[hello]\nprotocol = tcp\nport = @P0@\nbind = 127.0.0.1\n"
+	    "handler = hello\n", HD_PROBE_LOG, NULL), 0);
+	snprintf(path, sizeof(path), "/proc/%ld/cwd/none", (long)d.pid);
+	assert_int_equal(lstat(path, &st), -1);
+	assert_false(log_contains(&d, "control"));
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
 /* A hello service on @P0@ with its control socket at @DIR@/name. */
 static void
 control_daemon(struct daemon *d, const char *name)
@@ -480,6 +515,7 @@ main(void)
 		cmocka_unit_test_teardown(test_service_user, harness_teardown),
 		cmocka_unit_test_teardown(test_control_socket, harness_teardown),
 		cmocka_unit_test_teardown(test_control_not_a_socket, harness_teardown),
+		cmocka_unit_test_teardown(test_control_mode_and_none, harness_teardown),
 		cmocka_unit_test_teardown(test_control_in_use, harness_teardown),
 		cmocka_unit_test_teardown(test_control_stale, harness_teardown),
 	};

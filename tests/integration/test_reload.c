@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -300,6 +301,158 @@ test_move_fails_restores(void **state)
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
+/*
+ * Reloads that move a service to an overlapping address but fail for
+ * another reason (a port the test holds) change nothing: no connection
+ * to the old address is refused while they run, however many there are.
+ */
+static void
+test_failed_move_is_hitless(void **state)
+{
+	struct daemon d;
+	char	 tmpl[512], line[64];
+	unsigned i, tries = 0, refused = 0;
+	int	 busy, fd;
+	uint16_t held = harness_free_port();
+
+	(void)state;
+	assert_int_equal(daemon_start(&d, conf_hello), 0);
+	busy = hold_port(SOCK_STREAM, held);
+	snprintf(tmpl, sizeof(tmpl), "%s[taken]\nprotocol = tcp\nport = %u\n"
+	    "bind = 127.0.0.1\nhandler = echo\n", conf_hello_any, held);
+	daemon_rewrite(&d, tmpl);
+	for (i = 1; i <= 5; i++) {
+		daemon_signal(&d, SIGHUP);
+		/* Connect without pause until this reload has failed. */
+		while (log_count(&d, "reload failed") < i) {
+			assert_true(tries < 100000);
+			tries++;
+			if ((fd = tcp_connect("127.0.0.1", d.port[0], T_MS)) == -1) {
+				refused++;
+				continue;
+			}
+			if (read_line(fd, line, sizeof(line), T_MS) <= 0)
+				refused++;
+			close(fd);
+		}
+	}
+	print_message("%u connections during 5 failed reloads, %u refused\n",
+	    tries, refused);
+	assert_int_equal(refused, 0);
+	assert_false(log_contains(&d, "closing tcp"));
+	greeting_is(d.port[0], "Welcome!\r\n");
+	close(busy);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+/* A local user's loop taking 127.0.0.1:port (listening) as soon as it is free. */
+struct racer {
+	uint16_t	 port;
+	volatile int	 stop;
+	int		 fd;		/* what it holds, or -1 */
+};
+
+static void *
+racer_run(void *arg)
+{
+	struct racer *r = arg;
+	struct sockaddr_in sin;
+	int	 fd, one = 1;
+	uint64_t end = now_ms() + 10000;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(r->port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	while (!r->stop && r->fd == -1 && now_ms() < end) {
+		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+		    listen(fd, 1) == 0)
+			r->fd = fd;
+		else
+			close(fd);
+	}
+	return NULL;
+}
+
+/*
+ * The worst case of a move: the old socket is closed for it, the new
+ * address cannot be had (another program listens on 127.0.0.2 on the
+ * same port), and meanwhile a local user's loop takes the old address
+ * too.  The reload fails, the address is lost (logged), and the daemon
+ * carries on safely: it serves its other sockets, pauses at max_children
+ * and stops cleanly, and a later reload opens the address again.
+ */
+static void
+test_move_lost_to_racer(void **state)
+{
+	static const char conf[] =
+	    "[global]\nmax_children = 1\n"
+	    "[hello]\nprotocol = tcp\nport = @P0@\nbind = 127.0.0.1\n"
+	    "handler = hello\n"
+	    "[other]\nprotocol = tcp\nport = @P1@\nbind = 127.0.0.1\n"
+	    "handler = hello\ngreeting = Other!\n";
+	static const char moved[] =
+	    "[global]\nmax_children = 1\n"
+	    "[hello]\nprotocol = tcp\nport = @P0@\nhandler = hello\n"
+	    "[other]\nprotocol = tcp\nport = @P1@\nbind = 127.0.0.1\n"
+	    "handler = hello\ngreeting = Other!\n";
+	struct racer r = { .fd = -1 };
+	struct sockaddr_in other;
+	struct daemon d;
+	pthread_t th;
+	int	 fd, blocker;
+
+	(void)state;
+	assert_int_equal(daemon_start(&d, conf), 0);
+	memset(&other, 0, sizeof(other));
+	other.sin_family = AF_INET;
+	other.sin_port = htons(d.port[0]);
+	other.sin_addr.s_addr = htonl(0x7f000002);
+	blocker = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(blocker >= 0);
+	if (bind(blocker, (struct sockaddr *)&other, sizeof(other)) == -1 ||
+	    listen(blocker, 1) == -1)
+		skip();		/* no 127.0.0.2 here */
+	r.port = d.port[0];
+	assert_int_equal(pthread_create(&th, NULL, racer_run, &r), 0);
+	reload(&d, moved, "reload failed", 1);
+	r.stop = 1;
+	pthread_join(th, NULL);
+	close(blocker);
+	assert_true(log_contains(&d, "tcp 0.0.0.0:"));
+	print_message("the racer %s the address\n", r.fd == -1 ? "did not take" :
+	    "took");
+	if (r.fd == -1) {
+		/* The daemon got its address back first: nothing was lost. */
+		greeting_is(d.port[0], "Welcome!\r\n");
+	} else {
+		assert_true(log_contains(&d, "lost: cannot open it again"));
+		/* One child held open: at max_children, accepting pauses. */
+		fd = tcp_connect("127.0.0.1", d.port[1], T_MS);
+		assert_true(fd >= 0);
+		if (!proc_wait_children(d.pid, 1, T_MS)) {
+			log_dump(&d);
+			char cmd[128];
+			snprintf(cmd, sizeof(cmd), "ps -ef --forest | grep -v grep | grep -B2 -A2 %d", (int)d.pid);
+			system(cmd);
+			fail_msg("%zu children of %d", proc_children(d.pid, NULL, 0), (int)d.pid);
+		}
+		daemon_signal(&d, SIGUSR1);
+		assert_true(log_wait(&d, "status:", T_MS));
+		close(fd);
+		assert_true(proc_wait_children(d.pid, 0, T_MS));
+		greeting_is(d.port[1], "Other!\r\n");
+		close(r.fd);
+		/* The next reload opens the lost address again. */
+		reload(&d, conf, "configuration reloaded", 1);
+		greeting_is(d.port[0], "Welcome!\r\n");
+	}
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
 int
 main(void)
 {
@@ -310,6 +463,8 @@ main(void)
 		cmocka_unit_test_teardown(test_remove_service, harness_teardown),
 		cmocka_unit_test_teardown(test_move_to_wildcard, harness_teardown),
 		cmocka_unit_test_teardown(test_move_fails_restores, harness_teardown),
+		cmocka_unit_test_teardown(test_failed_move_is_hitless, harness_teardown),
+		cmocka_unit_test_teardown(test_move_lost_to_racer, harness_teardown),
 	};
 
 	harness_init();

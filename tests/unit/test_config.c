@@ -1,6 +1,9 @@
 /* Unit tests of the configuration: parsing, validation and every error message. */
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -282,6 +285,13 @@ test_defaults(void **state)
 	assert_null(conf->global.pidfile);
 	assert_null(conf->global.control);
 	assert_null(conf->global.include);
+	config_free(conf);
+	/* "none", the documented default, written out: no control socket. */
+	conf = load_ok("[global]\ncontrol = none\n"
+	    "[svc]\nprotocol = tcp\nport = 9999\nhandler = hello\n");
+	assert_null(conf->global.control);
+	config_free(conf);
+	conf = load_ok("[svc]\nprotocol = tcp\nport = 9999\nhandler = hello\n");
 	assert_int_equal(conf->global.facility, LOG_DAEMON);
 	assert_int_equal(conf->global.log_level, LOG_INFO);
 	assert_int_equal(conf->global.max_children, 512);
@@ -1105,6 +1115,151 @@ test_qotd_file_kinds(void **state)
 /* include: a glob, sorted, service sections only, relative to the main file. */
 
 static void
+count_error(void *arg, const char *msg)
+{
+	(void)msg;
+	(*(unsigned *)arg)++;
+}
+
+/*
+ * The checks of a file with many services take O(n log n): 20 000
+ * services on their own addresses and 20 000 on one port (each of those
+ * but the first an error), well within the alarm where every pair of
+ * services compared once would not be (40 000 took half a minute so).
+ */
+static void
+test_many_services(void **state)
+{
+	size_t	 n = 40000, len = n * 80, used = 0, i;
+	char	*text = malloc(len);
+	unsigned nerr = 0, counted = 0;
+	struct config *conf;
+
+	(void)state;
+	assert_non_null(text);
+	for (i = 0; i < n / 2; i++)
+		used += (size_t)snprintf(text + used, len - used,
+		    "[a%zu]\nprotocol = tcp udp\nport = 7000\n"
+		    "bind = 127.%zu.%zu.1\nhandler = echo\n", i, i / 250, i % 250);
+	for (i = 0; i < n / 2; i++)
+		used += (size_t)snprintf(text + used, len - used,
+		    "[b%zu]\nprotocol = tcp\nport = 8000\nhandler = echo\n", i);
+	alarm(60);
+	conf = config_load_string("t.ini", text, count_error, &counted, &nerr);
+	alarm(0);
+	assert_null(conf);
+	assert_int_equal(nerr, n / 2 - 1);
+	assert_int_equal(counted, n / 2 - 1);
+	free(text);
+}
+
+/*
+ * Reads are bounded: a 1 GiB file with no newline (sparse here) costs
+ * 4 MiB of reading and one line's worth of memory, as the main file and
+ * as an include, and gives a FILE:LINE error at once.
+ */
+static void
+test_huge_file(void **state)
+{
+	char	*dir = tmpdir_make(), path[PATH_MAX], big[PATH_MAX];
+	char	 want[3][PATH_MAX + 128];
+	const char *wants[4];
+	int	 fd;
+
+	(void)state;
+	snprintf(big, sizeof(big), "%s/big.ini", dir);
+	assert_true((fd = open(big, O_WRONLY | O_CREAT, 0600)) >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)1 << 30), 0);
+	close(fd);
+	snprintf(want[0], sizeof(want[0]), "%s:1: file larger than 4194304 bytes: "
+	    "not read further", big);
+	wants[0] = want[0];
+	wants[1] = NULL;
+	alarm(20);
+	expect_file_errors(big, wants);
+	write_file(dir, "main.ini", "[global]\ninclude = big.ini\n[main]\n" ECHO_SVC);
+	snprintf(path, sizeof(path), "%s/main.ini", dir);
+	expect_file_errors(path, wants);
+	alarm(0);
+	tmpdir_remove(dir);
+}
+
+/* An include that would walk /proc, /sys or the whole tree is refused in bounded time. */
+static void
+test_include_bounded(void **state)
+{
+	char	 want[2 * PATH_MAX + 128];
+	const char *wants[] = { want, NULL };
+	char	*dir = tmpdir_make(), path[PATH_MAX], sub[PATH_MAX];
+	int	 i;
+
+	(void)state;
+	alarm(20);
+	EXPECT("[global]\ninclude = /proc/self/*\n[main]\n" ECHO_SVC,
+	    "t.ini:2: [global] include: cannot expand \"/proc/self/*\": "
+	    "/proc/self: not on a regular file system");
+	EXPECT("[global]\ninclude = /sys/*\n[main]\n" ECHO_SVC,
+	    "t.ini:2: [global] include: cannot expand \"/sys/*\": "
+	    "/sys: not on a regular file system");
+	EXPECT("[global]\ninclude = /proc/self/pagemap\n[main]\n" ECHO_SVC,
+	    "t.ini:2: [global] include: cannot read \"/proc/self/pagemap\": "
+	    "not on a regular file system");
+	EXPECT("[global]\ninclude = /*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*"
+	    "/*/*/*/*/*/*/*/*\n[main]\n" ECHO_SVC,
+	    "t.ini:2: [global] include: cannot expand \"/*/*/*/*/*/*/*/*/*/*/*/*"
+	    "/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*\": more than 4 path components "
+	    "with wildcards");
+	alarm(0);
+	/* At most 1024 files. */
+	snprintf(sub, sizeof(sub), "%s/many", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	for (i = 0; i < 1025; i++) {
+		snprintf(path, sizeof(path), "many/%04d.ini", i);
+		write_file(dir, path, "\n");
+	}
+	write_file(dir, "main.ini", "[global]\ninclude = many/*.ini\n[main]\n" ECHO_SVC);
+	snprintf(path, sizeof(path), "%s/main.ini", dir);
+	snprintf(want, sizeof(want), "%s:2: [global] include: cannot expand "
+	    "\"%s/many/*.ini\": it matches more than 1024 files", path, dir);
+	expect_file_errors(path, wants);
+	tmpdir_remove(dir);
+}
+
+/*
+ * An include that matches a device never opens it (opening one can have
+ * effects): a private node of /dev/null's kind, watched for opens.
+ */
+static void
+test_include_device_not_opened(void **state)
+{
+	char	*dir = tmpdir_make(), path[PATH_MAX], node[PATH_MAX];
+	char	 want[2 * PATH_MAX + 128], ev[sizeof(struct inotify_event) + 256];
+	const char *wants[] = { want, NULL };
+	struct stat st;
+	int	 in;
+
+	(void)state;
+	if (stat("/dev/null", &st) == -1)
+		skip();
+	snprintf(node, sizeof(node), "%s/dev.ini", dir);
+	if (mknod(node, S_IFCHR | 0600, st.st_rdev) == -1) {
+		tmpdir_remove(dir);
+		skip();		/* not root */
+	}
+	assert_true((in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0);
+	assert_true(inotify_add_watch(in, node, IN_OPEN) >= 0);
+	write_file(dir, "main.ini", "[global]\ninclude = *dev*.ini\n[main]\n" ECHO_SVC);
+	snprintf(path, sizeof(path), "%s/main.ini", dir);
+	snprintf(want, sizeof(want), "%s:2: [global] include: cannot read \"%s\": "
+	    "not a regular file", path, node);
+	expect_file_errors(path, wants);
+	assert_int_equal(read(in, ev, sizeof(ev)), -1);
+	assert_int_equal(errno, EAGAIN);
+	close(in);
+	tmpdir_remove(dir);
+}
+
+static void
 test_include(void **state)
 {
 	char *dir = tmpdir_make(), path[PATH_MAX], sub[PATH_MAX], want[4][PATH_MAX + 128];
@@ -1271,6 +1426,10 @@ main(void)
 		cmocka_unit_test(test_qotd),
 		cmocka_unit_test(test_qotd_file_kinds),
 		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_huge_file),
+		cmocka_unit_test(test_many_services),
+		cmocka_unit_test(test_include_bounded),
+		cmocka_unit_test(test_include_device_not_opened),
 		cmocka_unit_test(test_include_from_string),
 	};
 

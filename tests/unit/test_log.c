@@ -29,6 +29,9 @@ test_vis_controls(void **state)
 	    "a\\nb\\rc\\033d\\0e\\tf");
 	assert_string_equal(log_vis(buf, sizeof(buf), "back\\slash", 10),
 	    "back\\\\slash");
+	/* A quote cannot end a quoted field of a debug line early. */
+	assert_string_equal(log_vis(buf, sizeof(buf), "a\" x=\"1", 7),
+	    "a\\\" x=\\\"1");
 }
 
 static void
