@@ -16,6 +16,7 @@
 #include "config-impl.h"
 #include "handler.h"
 #include "log.h"
+#include "util.h"
 
 #define SECOND_MS	1000U
 #define MINUTE_MS	(60 * SECOND_MS)
@@ -316,7 +317,7 @@ parse_binds(struct parse *p, struct sect *s, const struct key *k, const char *v)
 		}
 		if (i < svc->nbinds)
 			continue;
-		nb = reallocarray(svc->binds, svc->nbinds + 1, sizeof(*nb));
+		nb = util_grow(svc->binds, svc->nbinds, sizeof(*nb));
 		if (nb == NULL) {
 			config_report(p, s->fileidx, line, "out of memory");
 			return -1;

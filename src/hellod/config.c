@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "config-impl.h"
+#include "util.h"
 
 #define NAME_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 
@@ -101,7 +102,7 @@ add_error(struct parse *p, unsigned fileidx, int line, char *msg)
 	p->nerrors++;
 	if (msg == NULL)
 		return;
-	e = reallocarray(p->errs, p->nerrs + 1, sizeof(*p->errs));
+	e = util_grow(p->errs, p->nerrs, sizeof(*p->errs));
 	if (e == NULL) {
 		free(msg);
 		return;
@@ -345,7 +346,7 @@ sect_begin(struct source *src, const char *name, bool broken)
 	src->cur = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->name = strdup(name)) == NULL ||
-	    (ns = reallocarray(p->sects, p->nsects + 1, sizeof(*ns))) == NULL) {
+	    (ns = util_grow(p->sects, p->nsects, sizeof(*ns))) == NULL) {
 		if (s != NULL)
 			free(s->name);
 		free(s);
@@ -595,7 +596,7 @@ config_strv_add(char ***vp, size_t *np, const char *s)
 
 	if ((d = strdup(s)) == NULL)
 		return -1;
-	if ((nv = reallocarray(*vp, *np + 1, sizeof(*nv))) == NULL) {
+	if ((nv = util_grow(*vp, *np, sizeof(*nv))) == NULL) {
 		free(d);
 		return -1;
 	}

@@ -11,6 +11,7 @@
 #include "listener.h"
 #include "log.h"
 #include "net.h"
+#include "util.h"
 
 #ifdef HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -21,7 +22,7 @@ set_push(struct listener_set *set, struct listener *l)
 {
 	struct listener **v;
 
-	v = reallocarray(set->v, set->n + 1, sizeof(*v));
+	v = util_grow(set->v, set->n, sizeof(*v));
 	if (v == NULL)
 		return -1;
 	set->v = v;
