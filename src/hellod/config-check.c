@@ -19,6 +19,7 @@
 #include "config.h"
 #include "config-impl.h"
 #include "handler.h"
+#include "util.h"
 
 /* A qotd quote and its CRLF fit the 512 bytes RFC 865 allows. */
 #define QUOTE_MAX	510
@@ -130,7 +131,7 @@ parse_quotes(const char *data, size_t len, struct service *svc, int *qline)
 			n--;
 		if (n == 0) {
 			if (qlen > 0 &&
-			    config_strv_add(&svc->quotes, &svc->nquotes, quote) == -1)
+			    util_strv_add(&svc->quotes, &svc->nquotes, quote) == -1)
 				return "out of memory";
 			qlen = 0;
 			continue;
@@ -145,7 +146,7 @@ parse_quotes(const char *data, size_t len, struct service *svc, int *qline)
 		qlen += n;
 		quote[qlen] = '\0';
 	}
-	if (qlen > 0 && config_strv_add(&svc->quotes, &svc->nquotes, quote) == -1)
+	if (qlen > 0 && util_strv_add(&svc->quotes, &svc->nquotes, quote) == -1)
 		return "out of memory";
 	return svc->nquotes == 0 ? "empty" : NULL;
 }
@@ -263,8 +264,8 @@ check_service(struct parse *p, struct sect *s)
 		    (svc->protocols & ~svc->handler->protocols & PROTO_TCP) ? "tcp" : "udp");
 	if (s->port_text != NULL) {
 		if (addr_parse_port(s->port_text, svc->protocols, &svc->port, &err) == -1)
-			config_bad_value(p, s, config_key("port", IN_SERVICE),
-			    s->port_text, err);
+			config_bad_value(p, s, config_key_line(s, "port", IN_SERVICE),
+			    "port", s->port_text, err);
 		for (i = 0; i < svc->nbinds; i++)
 			set_port(&svc->binds[i], svc->port);
 	}
@@ -482,8 +483,8 @@ config_check(struct parse *p)
 			check_service(p, s);
 		else if (!s->global && s->port_text != NULL &&
 		    addr_parse_port(s->port_text, s->svc.protocols, &port, &err) == -1)
-			config_bad_value(p, s, config_key("port", IN_SERVICE),
-			    s->port_text, err);
+			config_bad_value(p, s, config_key_line(s, "port", IN_SERVICE),
+			    "port", s->port_text, err);
 	}
 	check_conflicts(p);
 }

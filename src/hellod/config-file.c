@@ -230,3 +230,14 @@ config_glob(const char *pattern, glob_t *g, char *err, size_t errlen)
 	}
 	return rc == GLOB_NOMATCH ? 1 : 0;
 }
+
+/* path made relative to the directory of file, as a new string. */
+char *
+config_relative(const char *file, const char *path)
+{
+	const char *slash;
+
+	if (path[0] == '/' || file == NULL || (slash = strrchr(file, '/')) == NULL)
+		return strdup(path);
+	return config_strfmt("%.*s/%s", (int)(slash - file), file, path);
+}

@@ -72,7 +72,7 @@ struct sect {
 	struct service	 svc;
 };
 
-struct cerr;		/* config.c: one error, kept for sorting */
+struct cerr;		/* config-report.c: one error, kept for sorting */
 
 /* The state of one config_load(), from the first line to the last check. */
 struct parse {
@@ -88,30 +88,37 @@ struct parse {
 	size_t		 names_mask;	/* size - 1, or 0 before the first */
 };
 
-/* config.c: error reports, and helpers that every part needs. */
+/*
+ * The modules call one way: config.c (the loader) uses config-check.c,
+ * which uses config-schema.c; all of them use config-file.c and
+ * config-report.c, which use nothing of the others.
+ */
+
+/* config-report.c: errors as "FILE:LINE: message", kept, sorted, counted. */
 void	 config_report(struct parse *, unsigned, int, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));
 void	 config_sect_error(struct parse *, const struct sect *, int, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));
-void	 config_bad_value(struct parse *, const struct sect *, const struct key *,
+void	 config_bad_value(struct parse *, const struct sect *, int, const char *,
 	    const char *, const char *);
+void	 config_report_flush(struct parse *, config_error_fn, void *);
 char	*config_vis(const char *);
+char	*config_strfmt(const char *, ...) __attribute__((format(printf, 1, 2)));
 char	*config_strdup(struct parse *, unsigned, const char *);
 char	*config_sect_where(const struct config *, const struct sect *);
-char	*config_relative(const char *, const char *);
-int	 config_strv_add(char ***, size_t *, const char *);
 
 /* config-file.c: opening the files of a configuration, the include glob. */
 int	 config_open(const char *, struct stat *, const char **);
 FILE	*config_fopen(const char *, struct stat *, const char **);
 int	 config_glob(const char *, glob_t *, char *, size_t);
+char	*config_relative(const char *, const char *);
 
 /* config-schema.c: the keys, their values and their defaults. */
 const struct key *config_key_find(const char *, int, const struct key **);
 const struct key *config_key(const char *, int);
 int	 config_key_line(const struct sect *, const char *, int);
 int	 config_set_value(struct parse *, struct sect *, const struct key *,
-	    const char *, void *);
+	    const char *, int, void *);
 void	 config_defaults(struct parse *, struct sect *, int, void *);
 
 /* config-check.c: the checks that need a whole section or the whole file. */

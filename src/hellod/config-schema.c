@@ -274,17 +274,17 @@ handler_names(char *buf, size_t len)
 
 /* bind: space-separated addresses, none of them twice or overlapping. */
 static int
-parse_binds(struct parse *p, struct sect *s, const struct key *k, const char *v)
+parse_binds(struct parse *p, struct sect *s, const struct key *k, const char *v,
+    int line)
 {
 	struct service *svc = &s->svc;
 	struct bind_addr ba, *nb;
 	char buf[256], host[ADDR_STRLEN], host2[ADDR_STRLEN], *tok, *rest, *vt;
 	const char *err;
 	size_t i;
-	int line = s->keyline[k - config_keys];
 
 	if (strlcpy(buf, v, sizeof(buf)) >= sizeof(buf) || strspn(v, " \t") == strlen(v)) {
-		config_bad_value(p, s, k, v, "must be one or more addresses");
+		config_bad_value(p, s, line, k->name, v, "must be one or more addresses");
 		return -1;
 	}
 	rest = buf;
@@ -330,7 +330,7 @@ parse_binds(struct parse *p, struct sect *s, const struct key *k, const char *v)
 
 static int
 set_string(struct parse *p, struct sect *s, const struct key *k, const char *v,
-    char **dst)
+    int line, char **dst)
 {
 	const char *why = NULL;
 
@@ -348,7 +348,7 @@ set_string(struct parse *p, struct sect *s, const struct key *k, const char *v,
 	    strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		why = "too long for a UNIX socket path";
 	if (why != NULL) {
-		config_bad_value(p, s, k, v, why);
+		config_bad_value(p, s, line, k->name, v, why);
 		return -1;
 	}
 	free(*dst);
@@ -368,10 +368,13 @@ store_uint(void *dst, size_t size, unsigned long long n)
 	}
 }
 
-/* Parse v as key k into base (a struct global or service).  Errors are reported. */
+/*
+ * Parse v, set at line, as key k into base (a struct global or service,
+ * or a handler's settings).  Errors are reported.
+ */
 int
 config_set_value(struct parse *p, struct sect *s, const struct key *k, const char *v,
-    void *base)
+    int line, void *base)
 {
 	char *dst = (char *)base + k->offset;
 	char why[256], lo[16], hi[16];
@@ -384,7 +387,7 @@ config_set_value(struct parse *p, struct sect *s, const struct key *k, const cha
 
 	switch (k->type) {
 	case KEY_STRING:
-		return set_string(p, s, k, v, (char **)(void *)dst);
+		return set_string(p, s, k, v, line, (char **)(void *)dst);
 	case KEY_BOOL:
 		if (config_parse_bool(v, &b, &err) == -1)
 			break;
@@ -422,14 +425,14 @@ config_set_value(struct parse *p, struct sect *s, const struct key *k, const cha
 		s->port_text = config_strdup(p, s->fileidx, v);
 		return 0;
 	case KEY_BINDS:
-		return parse_binds(p, s, k, v);
+		return parse_binds(p, s, k, v, line);
 	case KEY_HANDLER:
 		if ((h = handler_find(v)) != NULL) {
 			memcpy(dst, &h, sizeof(h));
 			return 0;
 		}
 		if (strcmp(v, "exec") == 0) {
-			config_sect_error(p, s, s->keyline[k - config_keys],
+			config_sect_error(p, s, line,
 			    "handler: \"exec\" is not supported by this version of hellod");
 			return -1;
 		}
@@ -480,7 +483,7 @@ config_set_value(struct parse *p, struct sect *s, const struct key *k, const cha
 		err = "must be full, prefix, hash or none";
 		break;
 	}
-	config_bad_value(p, s, k, v, err);
+	config_bad_value(p, s, line, k->name, v, err);
 	return -1;
 }
 
@@ -493,7 +496,7 @@ config_defaults(struct parse *p, struct sect *s, int scope, void *base)
 	for (k = config_keys; k < config_keys + NKEYS; k++) {
 		if (k->def == NULL || !(k->scope & scope))
 			continue;
-		if (config_set_value(p, s, k, k->def, base) == -1)
+		if (config_set_value(p, s, k, k->def, 0, base) == -1)
 			abort();	/* A default that does not parse is a bug. */
 	}
 }

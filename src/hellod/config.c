@@ -1,11 +1,10 @@
-/* Loading hellod.ini: inih's reader, sections, includes, errors in file order. */
+/* Loading hellod.ini: inih's reader, sections, includes, the assembled configuration. */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,12 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-/* Choose libbsd's OpenBSD strnvis() prototype, which also silences its warning. */
-#ifndef LIBBSD_OPENBSD_VIS
-#define LIBBSD_OPENBSD_VIS 1
-#endif
-#include <vis.h>
-
 #include <ini.h>
 
 #include "config.h"
@@ -26,14 +19,6 @@
 #include "util.h"
 
 #define NAME_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
-
-/* One error, kept so that all of them come out in file and line order. */
-struct cerr {
-	unsigned	 fileidx;
-	int		 line;
-	unsigned	 seq;
-	char		*msg;
-};
 
 /* Bytes of a line that are kept: enough to tell a line inih cannot take. */
 #define LINE_KEEP	512
@@ -52,147 +37,6 @@ struct source {
 	int		 lineno;
 	struct sect	*cur;
 };
-
-static char	*strfmt(const char *, ...) __attribute__((format(printf, 1, 2)));
-
-/* A malloc'd copy of s safe to print (strvis), or NULL when out of memory. */
-char *
-config_vis(const char *s)
-{
-	char *v;
-
-	if (stravis(&v, s, VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_OCTAL | VIS_DQ) == -1)
-		return NULL;
-	return v;
-}
-
-static char *
-vformat(const char *fmt, va_list ap)
-{
-	va_list aq;
-	char *s;
-	int n;
-
-	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
-	va_end(aq);
-	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-		return NULL;
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	return s;
-}
-
-static char *
-strfmt(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = vformat(fmt, ap);
-	va_end(ap);
-	return s;
-}
-
-static void
-add_error(struct parse *p, unsigned fileidx, int line, char *msg)
-{
-	struct cerr *e;
-
-	p->nerrors++;
-	if (msg == NULL)
-		return;
-	e = util_grow(p->errs, p->nerrs, sizeof(*p->errs));
-	if (e == NULL) {
-		free(msg);
-		return;
-	}
-	p->errs = e;
-	e[p->nerrs].fileidx = fileidx;
-	e[p->nerrs].line = line;
-	e[p->nerrs].seq = (unsigned)p->nerrs;
-	e[p->nerrs].msg = msg;
-	p->nerrs++;
-}
-
-/* "FILE:LINE" of a section's header, safe to print; NULL when out of memory. */
-char *
-config_sect_where(const struct config *conf, const struct sect *s)
-{
-	char *file, *w;
-
-	if ((file = config_vis(conf->files[s->fileidx])) == NULL)
-		return NULL;
-	w = strfmt("%s:%d", file, s->line);
-	free(file);
-	return w;
-}
-
-/* Record "FILE:LINE: message" (or "FILE: message" for line 0). */
-void
-config_report(struct parse *p, unsigned fileidx, int line, const char *fmt, ...)
-{
-	char *body, *file, *msg = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	body = vformat(fmt, ap);
-	va_end(ap);
-	/* A file name found by the include glob may hold any byte. */
-	file = config_vis(p->conf->files[fileidx]);
-	if (body != NULL && file != NULL) {
-		if (line > 0)
-			msg = strfmt("%s:%d: %s", file, line, body);
-		else
-			msg = strfmt("%s: %s", file, body);
-	}
-	free(body);
-	free(file);
-	add_error(p, fileidx, line, msg);
-}
-
-/* Record an error about section s, prefixed with "[name] ". */
-void
-config_sect_error(struct parse *p, const struct sect *s, int line,
-    const char *fmt, ...)
-{
-	char *body, *name;
-	va_list ap;
-
-	va_start(ap, fmt);
-	body = vformat(fmt, ap);
-	va_end(ap);
-	name = config_vis(s->name);
-	if (body == NULL || name == NULL)
-		add_error(p, s->fileidx, line, NULL);
-	else
-		config_report(p, s->fileidx, line, "[%s] %s", name, body);
-	free(body);
-	free(name);
-}
-
-/* `[s] key: invalid value "v" (why)` at the key's line. */
-void
-config_bad_value(struct parse *p, const struct sect *s, const struct key *k,
-    const char *v, const char *why)
-{
-	char *vv = config_vis(v);
-
-	config_sect_error(p, s, s->keyline[k - config_keys],
-	    "%s: invalid value \"%s\" (%s)", k->name, vv != NULL ? vv : "?", why);
-	free(vv);
-}
-
-/* A copy of s, or NULL after reporting that memory ran out. */
-char *
-config_strdup(struct parse *p, unsigned fileidx, const char *s)
-{
-	char *d;
-
-	if ((d = strdup(s)) == NULL)
-		config_report(p, fileidx, 0, "out of memory");
-	return d;
-}
 
 /* inih's callback: one "key = value" of the section the reader is in. */
 static int
@@ -243,7 +87,7 @@ on_key(void *user, const char *section, const char *name, const char *value)
 		base = s->discard ? (void *)&s->gscratch : (void *)&p->conf->global;
 	else
 		base = &s->svc;
-	config_set_value(p, s, k, value, base);
+	config_set_value(p, s, k, value, src->lineno, base);
 	return 1;
 }
 
@@ -588,43 +432,15 @@ parse_source(struct source *src)
 		config_report(src->p, src->fileidx, 0, "read error: %s", strerror(errno));
 }
 
-/* Append a copy of s to the *np strings of *vp: 0, or -1 when out of memory. */
-int
-config_strv_add(char ***vp, size_t *np, const char *s)
-{
-	char **nv, *d;
-
-	if ((d = strdup(s)) == NULL)
-		return -1;
-	if ((nv = util_grow(*vp, *np, sizeof(*nv))) == NULL) {
-		free(d);
-		return -1;
-	}
-	*vp = nv;
-	nv[(*np)++] = d;
-	return 0;
-}
-
 /* Add name to conf->files; its index, or -1 when out of memory. */
 static int
 add_file(struct parse *p, const char *name)
 {
 	struct config *conf = p->conf;
 
-	if (config_strv_add(&conf->files, &conf->nfiles, name) == -1)
+	if (util_strv_add(&conf->files, &conf->nfiles, name) == -1)
 		return -1;
 	return (int)conf->nfiles - 1;
-}
-
-/* path made relative to the directory of file, as a new string. */
-char *
-config_relative(const char *file, const char *path)
-{
-	const char *slash;
-
-	if (path[0] == '/' || file == NULL || (slash = strrchr(file, '/')) == NULL)
-		return strdup(path);
-	return strfmt("%.*s/%s", (int)(slash - file), file, path);
 }
 
 static void
@@ -727,18 +543,6 @@ free_global(struct global *g)
 	free(g->control);
 }
 
-static int
-cerr_cmp(const void *a, const void *b)
-{
-	const struct cerr *x = a, *y = b;
-
-	if (x->fileidx != y->fileidx)
-		return x->fileidx < y->fileidx ? -1 : 1;
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
 /* Move the surviving services into conf and free the parse state. */
 static void
 assemble(struct parse *p)
@@ -777,20 +581,11 @@ assemble(struct parse *p)
 static struct config *
 finish(struct parse *p, config_error_fn errfn, void *arg, unsigned *nerrors)
 {
-	size_t i;
-
 	config_check(p);
 	assemble(p);
 	if (byname_build(p->conf) == -1)
 		config_report(p, 0, 0, "out of memory");
-	if (p->nerrs > 0)
-		qsort(p->errs, p->nerrs, sizeof(*p->errs), cerr_cmp);
-	for (i = 0; i < p->nerrs; i++) {
-		if (errfn != NULL)
-			errfn(arg, p->errs[i].msg);
-		free(p->errs[i].msg);
-	}
-	free(p->errs);
+	config_report_flush(p, errfn, arg);
 	if (nerrors != NULL)
 		*nerrors = p->nerrors;
 	if (p->nerrors > 0) {

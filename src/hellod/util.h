@@ -16,4 +16,7 @@ uint64_t util_now_ms(void);
  */
 void	*util_grow(void *v, size_t n, size_t size);
 
+/* Append a copy of s to the *np strings of *vp: 0, or -1 when out of memory. */
+int	 util_strv_add(char ***vp, size_t *np, const char *s);
+
 #endif
