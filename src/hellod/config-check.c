@@ -5,6 +5,8 @@
 #include <netinet/in.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
@@ -13,6 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+/* Choose libbsd's OpenBSD strnvis() prototype, which also silences its warning. */
+#ifndef LIBBSD_OPENBSD_VIS
+#define LIBBSD_OPENBSD_VIS 1
+#endif
+#include <vis.h>
 
 #include "addr.h"
 #include "addrset.h"
@@ -20,11 +27,6 @@
 #include "config-impl.h"
 #include "handler.h"
 #include "util.h"
-
-/* A qotd quote and its CRLF fit the 512 bytes RFC 865 allows. */
-#define QUOTE_MAX	510
-/* A qotd file is read whole into memory, so it has a size limit too. */
-#define QOTD_FILE_MAX	(1024 * 1024)
 
 /* Give a bind address its service's port, known once the protocols are. */
 static void
@@ -110,120 +112,6 @@ check_dropped_identity(struct parse *p, const struct sect *s)
 		    "[global] group" : "the group of [global] user");
 }
 
-/*
- * qotd: quotes are separated by blank lines; a quote's lines are joined
- * with "\n", each without its trailing blanks.  Returns an error text, or
- * NULL; *qline is the first line of a quote that is too long.
- */
-static const char *
-parse_quotes(const char *data, size_t len, struct service *svc, int *qline)
-{
-	char quote[QUOTE_MAX + 1];
-	const char *line, *nl, *end = data + len;
-	size_t qlen = 0, n;
-	int lineno = 0;
-
-	for (line = data; line < end; line = nl != NULL ? nl + 1 : end) {
-		lineno++;
-		nl = memchr(line, '\n', (size_t)(end - line));
-		n = strnlen(line, (size_t)((nl != NULL ? nl : end) - line));
-		while (n > 0 && isspace((unsigned char)line[n - 1]))
-			n--;
-		if (n == 0) {
-			if (qlen > 0 &&
-			    util_strv_add(&svc->quotes, &svc->nquotes, quote) == -1)
-				return "out of memory";
-			qlen = 0;
-			continue;
-		}
-		if (qlen == 0)
-			*qline = lineno;
-		if (qlen + (qlen > 0) + n > QUOTE_MAX)
-			return "too long";
-		if (qlen > 0)
-			quote[qlen++] = '\n';
-		memcpy(quote + qlen, line, n);
-		qlen += n;
-		quote[qlen] = '\0';
-	}
-	if (qlen > 0 && util_strv_add(&svc->quotes, &svc->nquotes, quote) == -1)
-		return "out of memory";
-	return svc->nquotes == 0 ? "empty" : NULL;
-}
-
-/*
- * The whole of the qotd file into *data: at most QOTD_FILE_MAX bytes,
- * whatever its size said when it was opened (it may grow, and a file of
- * /proc says 0).  Returns an error text, or NULL.
- */
-static const char *
-read_capped(int fd, char **data, size_t *len)
-{
-	char *buf;
-	ssize_t n;
-	size_t used = 0;
-
-	/* One byte more than allowed tells a file that is too large. */
-	if ((buf = malloc(QOTD_FILE_MAX + 1)) == NULL)
-		return "out of memory";
-	while (used <= QOTD_FILE_MAX) {
-		n = read(fd, buf + used, QOTD_FILE_MAX + 1 - used);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			free(buf);
-			return strerror(errno);
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	if (used > QOTD_FILE_MAX) {
-		free(buf);
-		return "too large";
-	}
-	*data = buf;
-	*len = used;
-	return NULL;
-}
-
-/* Read the quotes of a qotd service from its file; errors are reported. */
-static void
-load_quotes(struct parse *p, struct sect *s)
-{
-	struct service *svc = &s->svc;
-	struct stat st;
-	const char *err;
-	char *vp, *data = NULL;
-	size_t len = 0;
-	int line = config_key_line(s, "file", IN_SERVICE), qline = 0, fd;
-
-	if ((fd = config_open(svc->file_path, &st, &err)) != -1) {
-		if (st.st_size > QOTD_FILE_MAX)
-			err = "too large";
-		else if ((err = read_capped(fd, &data, &len)) == NULL) {
-			err = parse_quotes(data, len, svc, &qline);
-			free(data);
-		}
-		close(fd);
-	}
-	if (err == NULL)
-		return;
-	vp = config_vis(svc->file_path);
-	if (vp == NULL)
-		config_report(p, s->fileidx, line, "out of memory");
-	else if (strcmp(err, "too long") == 0)
-		config_sect_error(p, s, line, "file: quote at line %d of \"%s\" is longer "
-		    "than %d bytes", qline, vp, QUOTE_MAX);
-	else if (strcmp(err, "too large") == 0)
-		config_sect_error(p, s, line, "file: \"%s\" is larger than 1 MiB", vp);
-	else if (strcmp(err, "empty") == 0)
-		config_sect_error(p, s, line, "file: no quote in \"%s\"", vp);
-	else
-		config_sect_error(p, s, line, "file: cannot read \"%s\": %s", vp, err);
-	free(vp);
-}
-
 static char *
 inherit(struct parse *p, const struct sect *s, const char *from)
 {
@@ -234,6 +122,75 @@ inherit(struct parse *p, const struct sect *s, const char *from)
 #define UDP_SOURCE_RATE	100
 
 /* Checks of one service that need the whole section, or [global]. */
+/* What a handler's prepare hook reports its errors through. */
+struct hctx {
+	struct parse	*p;
+	struct sect	*s;
+};
+
+void
+handler_error(struct hctx *ctx, const char *key, const char *fmt, ...)
+{
+	const struct sect *s = ctx->s;
+	char	*body, *safe = NULL;
+	va_list	 ap;
+	size_t	 i;
+	int	 line = s->line;
+
+	for (i = 0; i < s->nhvals; i++)
+		if (strcmp(s->hvals[i].name, key) == 0)
+			line = s->hvals[i].line;
+	va_start(ap, fmt);
+	body = config_vformat(fmt, ap);
+	va_end(ap);
+	/* Names of files may hold any byte; the quotes around them are the handler's. */
+	if (body == NULL ||
+	    stravis(&safe, body, VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_OCTAL) == -1)
+		config_report(ctx->p, s->fileidx, line, "out of memory");
+	else
+		config_sect_error(ctx->p, s, line, "%s: %s", key, safe);
+	free(body);
+	free(safe);
+}
+
+/*
+ * The keys of the service's handler: its defaults, then the values the
+ * section set (kept as read until now), into the handler's settings; a
+ * key of another handler is an error, and so is a required one missing.
+ */
+static void
+handler_settings(struct parse *p, struct sect *s)
+{
+	struct service *svc = &s->svc;
+	const struct handler *h = svc->handler, *owner;
+	const struct key *k;
+	size_t	 i;
+
+	if (h->conf_size > 0 && (svc->hconf = calloc(1, h->conf_size)) == NULL) {
+		config_report(p, s->fileidx, s->line, "out of memory");
+		return;
+	}
+	config_defaults(p, s, h->keys, SIZE_MAX, IN_SERVICE, svc->hconf);
+	for (i = 0; i < s->nhvals; i++) {
+		const struct hval *v = &s->hvals[i];
+
+		if ((k = handler_key(h, v->name)) != NULL)
+			config_set_value(p, s, k, v->value, v->line, svc->hconf);
+		else if ((owner = handler_key_owner(v->name)) != NULL)
+			config_sect_error(p, s, v->line, "%s: only valid with "
+			    "handler %s", v->name, owner->name);
+	}
+	for (k = h->keys; k != NULL && k->name != NULL; k++) {
+		for (i = 0; i < s->nhvals; i++)
+			if (strcmp(s->hvals[i].name, k->name) == 0)
+				break;
+		if ((k->flags & KEY_REQUIRED) && i == s->nhvals)
+			config_sect_error(p, s, s->line, "missing required key "
+			    "\"%s\"", k->name);
+	}
+}
+
+/* Checks of one service that need the whole section, or [global]. */
 static void
 check_service(struct parse *p, struct sect *s)
 {
@@ -241,27 +198,19 @@ check_service(struct parse *p, struct sect *s)
 	const struct global *g = &p->conf->global;
 	const struct key *k;
 	const char *err;
-	char *resolved;
+	struct hctx ctx = { .p = p, .s = s };
 	size_t i;
-	int line;
+	unsigned nerrors;
 
-	for (k = config_keys; k < config_keys + NKEYS; k++) {
-		if (!(k->scope & IN_SERVICE))
-			continue;
-		line = s->keyline[k - config_keys];
-		if (line == 0 && ((k->flags & KEY_REQUIRED) || ((k->flags & KEY_NEEDED) &&
-		    svc->handler != NULL && strcmp(svc->handler->name, k->only) == 0)))
+	for (k = config_keys; k < config_keys + NKEYS; k++)
+		if ((k->scope & IN_SERVICE) && (k->flags & KEY_REQUIRED) &&
+		    s->keyline[k - config_keys] == 0)
 			config_sect_error(p, s, s->line, "missing required key \"%s\"",
 			    k->name);
-		if (line != 0 && k->only != NULL && svc->handler != NULL &&
-		    strcmp(svc->handler->name, k->only) != 0)
-			config_sect_error(p, s, line, "%s: only valid with handler %s",
-			    k->name, k->only);
-	}
 	if (svc->handler != NULL && (svc->protocols & ~svc->handler->protocols))
 		config_sect_error(p, s, config_key_line(s, "handler", IN_SERVICE),
 		    "handler: %s does not serve %s", svc->handler->name,
-		    (svc->protocols & ~svc->handler->protocols & PROTO_TCP) ? "tcp" : "udp");
+		    addr_proto_name(svc->protocols & ~svc->handler->protocols));
 	if (s->port_text != NULL) {
 		if (addr_parse_port(s->port_text, svc->protocols, &svc->port, &err) == -1)
 			config_bad_value(p, s, config_key_line(s, "port", IN_SERVICE),
@@ -286,21 +235,17 @@ check_service(struct parse *p, struct sect *s)
 		svc->source_rate_tcp = 0;
 		svc->source_rate_udp = UDP_SOURCE_RATE;
 	}
-	if (svc->file_path != NULL) {
-		resolved = config_relative(p->conf->files[s->fileidx], svc->file_path);
-		if (resolved == NULL) {
-			config_report(p, s->fileidx, s->line, "out of memory");
-			return;
-		}
-		free(svc->file_path);
-		svc->file_path = resolved;
-	}
+	nerrors = p->nerrors;
+	if (svc->handler != NULL)
+		handler_settings(p, s);
 	if (!svc->enabled)
 		return;
+	/* A handler prepares (loads its files, say) settings without errors only. */
+	if (svc->handler != NULL && svc->handler->prepare != NULL &&
+	    p->nerrors == nerrors)
+		svc->handler->prepare(svc, &ctx);
 	check_identity(p, s, svc->user, svc->group, IN_SERVICE);
 	check_dropped_identity(p, s);
-	if (svc->handler == &handler_qotd && svc->file_path != NULL)
-		load_quotes(p, s);
 }
 
 /* The addresses a service listens on: its binds, or both wildcards. */

@@ -1,20 +1,16 @@
-/* Configuration internals shared by config.c, config-schema.c and config-check.c. */
+/* Configuration internals shared by the config-*.c modules. */
 #ifndef HELLOD_CONFIG_IMPL_H
 #define HELLOD_CONFIG_IMPL_H
 
 #include <sys/stat.h>
 #include <glob.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
 #include "config.h"
-
-enum key_type {
-	KEY_STRING, KEY_BOOL, KEY_DURATION, KEY_UINT, KEY_PROTOCOLS, KEY_PORT,
-	KEY_BINDS, KEY_HANDLER, KEY_FACILITY, KEY_LEVEL, KEY_LOG_PEER,
-	KEY_RATE, KEY_PREFIXES,
-};
+#include "config-key.h"
 
 /*
  * Bounds on what a configuration may make hellod read: the bytes of one
@@ -28,36 +24,20 @@ enum key_type {
 #define CONFIG_GLOB_DEPTH	4
 #define CONFIG_GLOB_ENTRIES	100000
 
-/* Where a key may appear. */
-#define IN_GLOBAL	0x1
-#define IN_SERVICE	0x2
-
-#define KEY_REQUIRED	0x01	/* every service must set it */
-#define KEY_NEEDED	0x02	/* required when the handler is .only */
-#define KEY_UNSUPPORTED	0x04	/* documented, not in this version: always an error */
-#define KEY_NONEMPTY	0x08
-#define KEY_TEMPLATE	0x10	/* exactly one %s */
-#define KEY_SOCKPATH	0x20	/* fits sun_path */
-
-struct key {
-	const char	*name;
-	int		 scope;
-	enum key_type	 type;
-	unsigned	 flags;
-	unsigned	 min, max;	/* KEY_UINT, KEY_DURATION (ms) */
-	const char	*def;		/* default, parsed like a value from the file */
-	const char	*only;		/* the one handler that uses the key */
-	size_t		 offset;	/* in struct global or struct service */
-	size_t		 size;
-};
-
 /*
  * The schema table of config-schema.c.  Its length is a constant so that
  * struct sect can keep a line per key; config-schema.c checks it at
  * compile time.
  */
-#define NKEYS	38
+#define NKEYS	32
 extern const struct key config_keys[];
+
+/* A value for a key of a handler, kept as read until the section's handler is known. */
+struct hval {
+	char		*name;
+	char		*value;
+	int		 line;
+};
 
 /* One [section] as read, until the configuration is assembled. */
 struct sect {
@@ -68,6 +48,8 @@ struct sect {
 	bool		 discard;	/* duplicate or misplaced: values checked, then dropped */
 	int		 keyline[NKEYS];	/* line of each key, 0: not set */
 	char		*port_text;	/* parsed once the protocols are known */
+	struct hval	*hvals;		/* keys of a handler, parsed once it is known */
+	size_t		 nhvals;
 	struct global	 gscratch;	/* values of a discarded [global] */
 	struct service	 svc;
 };
@@ -104,11 +86,11 @@ void	 config_bad_value(struct parse *, const struct sect *, int, const char *,
 void	 config_report_flush(struct parse *, config_error_fn, void *);
 char	*config_vis(const char *);
 char	*config_strfmt(const char *, ...) __attribute__((format(printf, 1, 2)));
+char	*config_vformat(const char *, va_list);
 char	*config_strdup(struct parse *, unsigned, const char *);
 char	*config_sect_where(const struct config *, const struct sect *);
 
 /* config-file.c: opening the files of a configuration, the include glob. */
-int	 config_open(const char *, struct stat *, const char **);
 FILE	*config_fopen(const char *, struct stat *, const char **);
 int	 config_glob(const char *, glob_t *, char *, size_t);
 char	*config_relative(const char *, const char *);
@@ -119,7 +101,9 @@ const struct key *config_key(const char *, int);
 int	 config_key_line(const struct sect *, const char *, int);
 int	 config_set_value(struct parse *, struct sect *, const struct key *,
 	    const char *, int, void *);
-void	 config_defaults(struct parse *, struct sect *, int, void *);
+void	 config_defaults(struct parse *, struct sect *, const struct key *, size_t,
+	    int, void *);
+void	 config_free_values(const struct key *, size_t, int, void *);
 
 /* config-check.c: the checks that need a whole section or the whole file. */
 void	 config_check(struct parse *);

@@ -33,8 +33,8 @@ config_vis(const char *s)
 	return v;
 }
 
-static char *
-vformat(const char *fmt, va_list ap)
+char *
+config_vformat(const char *fmt, va_list ap)
 {
 	va_list aq;
 	char *s;
@@ -56,7 +56,7 @@ config_strfmt(const char *fmt, ...)
 	char *s;
 
 	va_start(ap, fmt);
-	s = vformat(fmt, ap);
+	s = config_vformat(fmt, ap);
 	va_end(ap);
 	return s;
 }
@@ -103,7 +103,7 @@ config_report(struct parse *p, unsigned fileidx, int line, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	body = vformat(fmt, ap);
+	body = config_vformat(fmt, ap);
 	va_end(ap);
 	/* A file name found by the include glob may hold any byte. */
 	file = config_vis(p->conf->files[fileidx]);
@@ -127,7 +127,7 @@ config_sect_error(struct parse *p, const struct sect *s, int line,
 	va_list ap;
 
 	va_start(ap, fmt);
-	body = vformat(fmt, ap);
+	body = config_vformat(fmt, ap);
 	va_end(ap);
 	name = config_vis(s->name);
 	if (body == NULL || name == NULL)

@@ -31,10 +31,10 @@
 			.flags = KEY_UNSUPPORTED }
 
 /*
- * The schema: every key of hellod.ini, its type, bounds and default.  A
+ * The schema: every key of hellod.ini but the handlers' own (each
+ * handler-NAME.c has a table of those), its type, bounds and default.  A
  * service's user, group and log_peer have no default of their own: they
- * are taken from [global] once the whole configuration is read.  An
- * empty greeting is allowed and means that no greeting line is sent.
+ * are taken from [global] once the whole configuration is read.
  */
 const struct key config_keys[] = {
 	{ .name = "user", .type = KEY_STRING, .flags = KEY_NONEMPTY, GLOBAL(user) },
@@ -58,18 +58,6 @@ const struct key config_keys[] = {
 	{ .name = "enabled", .type = KEY_BOOL, .def = "yes", SERVICE(enabled) },
 	{ .name = "user", .type = KEY_STRING, .flags = KEY_NONEMPTY, SERVICE(user) },
 	{ .name = "group", .type = KEY_STRING, .flags = KEY_NONEMPTY, SERVICE(group) },
-	{ .name = "greeting", .type = KEY_STRING, .def = "Welcome!", .only = "hello",
-	    SERVICE(greeting) },
-	{ .name = "reply", .type = KEY_STRING, .flags = KEY_TEMPLATE, .def = "Hello, %s!",
-	    .only = "hello", SERVICE(reply) },
-	{ .name = "quit", .type = KEY_STRING, .flags = KEY_NONEMPTY, .def = "exit",
-	    .only = "hello", SERVICE(quit) },
-	{ .name = "message", .type = KEY_STRING, .flags = KEY_NONEMPTY,
-	    .def = "Welcome to hellod!", .only = "banner", SERVICE(message) },
-	{ .name = "file", .type = KEY_STRING, .flags = KEY_NONEMPTY | KEY_NEEDED,
-	    .only = "qotd", SERVICE(file_path) },
-	{ .name = "max_line", .type = KEY_UINT, .min = 1, .max = 65536, .def = "1024",
-	    .only = "hello", SERVICE(max_line) },
 	{ .name = "idle_timeout", .type = KEY_DURATION, .min = 0, .max = DAY_MS,
 	    .def = "60s", SERVICE(idle_timeout_ms) },
 	{ .name = "log_connections", .type = KEY_BOOL, .def = "yes", SERVICE(log_connections) },
@@ -352,7 +340,11 @@ set_string(struct parse *p, struct sect *s, const struct key *k, const char *v,
 		return -1;
 	}
 	free(*dst);
-	*dst = config_strdup(p, s->fileidx, v);
+	if (k->flags & KEY_PATH) {
+		if ((*dst = config_relative(p->conf->files[s->fileidx], v)) == NULL)
+			config_report(p, s->fileidx, line, "out of memory");
+	} else
+		*dst = config_strdup(p, s->fileidx, v);
 	return 0;
 }
 
@@ -487,17 +479,42 @@ config_set_value(struct parse *p, struct sect *s, const struct key *k, const cha
 	return -1;
 }
 
-/* Apply the defaults of the schema to a fresh [global] or service. */
+/*
+ * Apply the defaults of keys (n of them, or up to a NULL name) to a fresh
+ * [global], service or handler's settings at base.
+ */
 void
-config_defaults(struct parse *p, struct sect *s, int scope, void *base)
+config_defaults(struct parse *p, struct sect *s, const struct key *keys,
+    size_t n, int scope, void *base)
 {
 	const struct key *k;
+	size_t	 i;
 
-	for (k = config_keys; k < config_keys + NKEYS; k++) {
+	for (i = 0; keys != NULL && i < n && keys[i].name != NULL; i++) {
+		k = &keys[i];
 		if (k->def == NULL || !(k->scope & scope))
 			continue;
 		if (config_set_value(p, s, k, k->def, 0, base) == -1)
 			abort();	/* A default that does not parse is a bug. */
+	}
+}
+
+/* Free what the values of keys (n of them, or up to a NULL name) hold at base. */
+void
+config_free_values(const struct key *keys, size_t n, int scope, void *base)
+{
+	const struct key *k;
+	void	*v;
+	size_t	 i;
+
+	for (i = 0; keys != NULL && i < n && keys[i].name != NULL; i++) {
+		k = &keys[i];
+		if (!(k->scope & scope) || (k->flags & KEY_UNSUPPORTED) ||
+		    (k->type != KEY_STRING && k->type != KEY_BINDS))
+			continue;
+		memcpy(&v, (char *)base + k->offset, sizeof(v));
+		free(v);
+		memset((char *)base + k->offset, 0, sizeof(v));
 	}
 }
 
@@ -535,4 +552,54 @@ int
 config_key_line(const struct sect *s, const char *name, int scope)
 {
 	return s->keyline[config_key(name, scope) - config_keys];
+}
+
+/* The unsigned value of size bytes at p. */
+static unsigned long long
+load_uint(const void *p, size_t size)
+{
+	size_t	 z;
+	unsigned u;
+
+	if (size == sizeof(size_t)) {
+		memcpy(&z, p, sizeof(z));
+		return z;
+	}
+	memcpy(&u, p, sizeof(u));
+	return u;
+}
+
+int
+config_value(const struct service *svc, const char *name, char *buf,
+    size_t len)
+{
+	const struct key *k = config_key(name, IN_SERVICE);
+	const char *base = (const char *)svc, *str;
+	bool	 b;
+
+	if (k == NULL && svc->handler != NULL && svc->hconf != NULL &&
+	    (k = handler_key(svc->handler, name)) != NULL)
+		base = svc->hconf;
+	if (k == NULL)
+		return -1;
+	switch (k->type) {
+	case KEY_STRING:
+		memcpy(&str, base + k->offset, sizeof(str));
+		strlcpy(buf, str != NULL ? str : "", len);
+		return 0;
+	case KEY_UINT:
+	case KEY_RATE:
+		snprintf(buf, len, "%llu", load_uint(base + k->offset, k->size));
+		return 0;
+	case KEY_DURATION:
+		format_duration((unsigned)load_uint(base + k->offset, k->size),
+		    buf, len);
+		return 0;
+	case KEY_BOOL:
+		memcpy(&b, base + k->offset, sizeof(b));
+		strlcpy(buf, b ? "yes" : "no", len);
+		return 0;
+	default:
+		return -1;
+	}
 }

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "config-impl.h"
+#include "handler.h"
 #include "util.h"
 
 #define NAME_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
@@ -38,6 +39,42 @@ struct source {
 	struct sect	*cur;
 };
 
+/*
+ * A value for a key of some handler: kept as read until check time, when
+ * the section's handler is known (handler may come after it), unless the
+ * section has it already.
+ */
+static void
+handler_value(struct parse *p, struct sect *s, const char *name,
+    const char *value, int line)
+{
+	struct hval *v;
+	size_t	 i;
+
+	for (i = 0; i < s->nhvals; i++)
+		if (strcmp(s->hvals[i].name, name) == 0) {
+			config_sect_error(p, s, line, "duplicate key \"%s\" "
+			    "(first at line %d)", name, s->hvals[i].line);
+			return;
+		}
+	if ((v = util_grow(s->hvals, s->nhvals, sizeof(*v))) == NULL) {
+		config_report(p, s->fileidx, line, "out of memory");
+		return;
+	}
+	s->hvals = v;
+	v = &s->hvals[s->nhvals];
+	v->name = strdup(name);
+	v->value = strdup(value);
+	v->line = line;
+	if (v->name == NULL || v->value == NULL) {
+		free(v->name);
+		free(v->value);
+		config_report(p, s->fileidx, line, "out of memory");
+		return;
+	}
+	s->nhvals++;
+}
+
 /* inih's callback: one "key = value" of the section the reader is in. */
 static int
 on_key(void *user, const char *section, const char *name, const char *value)
@@ -59,8 +96,12 @@ on_key(void *user, const char *section, const char *name, const char *value)
 		return 1;
 	}
 	k = config_key_find(name, s->global ? IN_GLOBAL : IN_SERVICE, &other);
+	if (k == NULL && !s->global && handler_key_owner(name) != NULL) {
+		handler_value(p, s, name, value, src->lineno);
+		return 1;
+	}
 	if (k == NULL) {
-		if (other != NULL)
+		if (other != NULL || handler_key_owner(name) != NULL)
 			config_sect_error(p, s, src->lineno, "%s: only valid in %s", name,
 			    s->global ? "a service section" : "[global]");
 		else {
@@ -219,7 +260,7 @@ sect_begin(struct source *src, const char *name, bool broken)
 		} else if (!broken)
 			p->gsect = s;
 		if (s->discard)
-			config_defaults(p, s, IN_GLOBAL, &s->gscratch);
+			config_defaults(p, s, config_keys, NKEYS, IN_GLOBAL, &s->gscratch);
 		return;
 	}
 	vn = config_vis(name);
@@ -243,7 +284,7 @@ sect_begin(struct source *src, const char *name, bool broken)
 	}
 	free(vn);
 	strlcpy(s->svc.name, name, sizeof(s->svc.name));
-	config_defaults(p, s, IN_SERVICE, &s->svc);
+	config_defaults(p, s, config_keys, NKEYS, IN_SERVICE, &s->svc);
 }
 
 /* A line starting with "[": a section header, or a syntax error. */
@@ -515,32 +556,38 @@ read_includes(struct parse *p, const char *mainfile, const struct stat *mainst)
 	free(full);
 }
 
+/* Free what a service holds: its values, and its handler's settings and resources. */
 static void
 free_service(struct service *svc)
 {
-	size_t i;
+	const struct handler *h = svc->handler;
 
-	free(svc->user);
-	free(svc->group);
-	free(svc->greeting);
-	free(svc->reply);
-	free(svc->quit);
-	free(svc->message);
-	free(svc->file_path);
-	for (i = 0; i < svc->nquotes; i++)
-		free(svc->quotes[i]);
-	free(svc->quotes);
-	free(svc->binds);
+	config_free_values(config_keys, NKEYS, IN_SERVICE, svc);
+	if (h != NULL && svc->hconf != NULL) {
+		if (h->release != NULL)
+			h->release(svc->hconf);
+		config_free_values(h->keys, SIZE_MAX, IN_SERVICE, svc->hconf);
+	}
+	free(svc->hconf);
+	svc->hconf = NULL;
 }
 
 static void
 free_global(struct global *g)
 {
-	free(g->user);
-	free(g->group);
-	free(g->pidfile);
-	free(g->include);
-	free(g->control);
+	config_free_values(config_keys, NKEYS, IN_GLOBAL, g);
+}
+
+static void
+free_hvals(struct sect *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nhvals; i++) {
+		free(s->hvals[i].name);
+		free(s->hvals[i].value);
+	}
+	free(s->hvals);
 }
 
 /* Move the surviving services into conf and free the parse state. */
@@ -567,6 +614,7 @@ assemble(struct parse *p)
 			free_global(&s->gscratch);
 		else
 			free_service(&s->svc);
+		free_hvals(s);
 		free(s->port_text);
 		free(s->name);
 		free(s);
@@ -612,7 +660,7 @@ start(struct parse *p, const char *name, config_error_fn errfn, void *arg,
 		return -1;
 	}
 	memset(&dummy, 0, sizeof(dummy));
-	config_defaults(p, &dummy, IN_GLOBAL, &p->conf->global);
+	config_defaults(p, &dummy, config_keys, NKEYS, IN_GLOBAL, &p->conf->global);
 	return 0;
 }
 

@@ -26,14 +26,7 @@ struct service {
 	bool		 enabled;
 	char		*user;		/* NULL: from [global] (already copied in) */
 	char		*group;
-	char		*greeting;	/* hello */
-	char		*reply;		/* hello: exactly one %s */
-	char		*quit;		/* hello */
-	char		*message;	/* banner */
-	char		*file_path;	/* qotd "file" */
-	char	       **quotes;	/* qotd: loaded from file_path at load time */
-	size_t		 nquotes;
-	size_t		 max_line;	/* hello */
+	void		*hconf;		/* the handler's own settings (handler.h) */
 	unsigned	 idle_timeout_ms; /* 0: no idle timeout */
 	unsigned	 source_rate_tcp; /* connections a second per client; 0: unlimited */
 	unsigned	 source_rate_udp; /* datagrams a second per client; 0: unlimited */
@@ -90,6 +83,22 @@ void config_summary(const struct config *conf, FILE *out);
 
 /* Find a service by name, or NULL. */
 struct service *config_find(const struct config *conf, const char *name);
+
+/*
+ * Open path, a file the configuration names, for reading: only a regular
+ * file on a real file system, and never a device (config-file.c).
+ * Returns the descriptor and fills *st, or -1 with a static text in *err.
+ */
+struct stat;
+int config_open(const char *path, struct stat *st, const char **err);
+
+/*
+ * The value in force of a key of svc (of the schema or of its handler),
+ * as text into buf: strings, numbers, durations ("5s") and booleans.
+ * Returns 0, or -1 for a key svc has not, or of another type.
+ */
+int config_value(const struct service *svc, const char *name, char *buf,
+    size_t len);
 
 /* Value parsers, exported for tests.  Each returns 0, or -1 with a static message in *err. */
 int config_parse_bool(const char *s, bool *out, const char **err);

@@ -5,13 +5,27 @@
 
 #include "addr.h"
 #include "config.h"
+#include "config-key.h"
 #include "conn.h"
 #include "handler.h"
+
+/* banner's own settings, and its key. */
+struct banner_conf {
+	char		*message;
+};
+
+static const struct key banner_keys[] = {
+	{ .name = "message", .type = KEY_STRING, .flags = KEY_NONEMPTY,
+	    .def = "Welcome to hellod!", KEY_FIELD(struct banner_conf, message) },
+	{ .name = NULL },
+};
 
 static const char *
 banner_message(const struct service *svc)
 {
-	return svc->message != NULL ? svc->message : "";
+	const struct banner_conf *bc = svc->hconf;
+
+	return bc != NULL ? bc->message : "Welcome to hellod!";
 }
 
 static void
@@ -43,4 +57,6 @@ const struct handler handler_banner = {
 	.protocols = PROTO_TCP | PROTO_UDP,
 	.tcp = banner_tcp,
 	.udp = banner_udp,
+	.keys = banner_keys,
+	.conf_size = sizeof(struct banner_conf),
 };

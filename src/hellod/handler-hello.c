@@ -8,13 +8,44 @@
 
 #include "addr.h"
 #include "config.h"
+#include "config-key.h"
 #include "conn.h"
 #include "handler.h"
 
 /* A fragment left this long with no new byte is a message of its own. */
 #define HELLO_FRAGMENT_MS	50
 
-#define HELLO_DEFAULT_REPLY	"Hello, %s!"
+/* hello's own settings, and its keys. */
+struct hello_conf {
+	char		*greeting;	/* empty: no greeting line */
+	char		*reply;		/* exactly one %s */
+	char		*quit;
+	size_t		 max_line;
+};
+
+static const struct key hello_keys[] = {
+	{ .name = "greeting", .type = KEY_STRING, .def = "Welcome!",
+	    KEY_FIELD(struct hello_conf, greeting) },
+	{ .name = "reply", .type = KEY_STRING, .flags = KEY_TEMPLATE,
+	    .def = "Hello, %s!", KEY_FIELD(struct hello_conf, reply) },
+	{ .name = "quit", .type = KEY_STRING, .flags = KEY_NONEMPTY,
+	    .def = "exit", KEY_FIELD(struct hello_conf, quit) },
+	{ .name = "max_line", .type = KEY_UINT, .min = 1, .max = 65536,
+	    .def = "1024", KEY_FIELD(struct hello_conf, max_line) },
+	{ .name = NULL },
+};
+
+/* The settings of svc; the defaults for a service not made by the configuration. */
+static const struct hello_conf *
+hello_conf(const struct service *svc)
+{
+	static const struct hello_conf defaults = {
+		.greeting = "Welcome!", .reply = "Hello, %s!", .quit = "exit",
+		.max_line = 1024,
+	};
+
+	return svc->hconf != NULL ? svc->hconf : &defaults;
+}
 
 /*
  * An empty framing state for messages of at most max_line bytes; no
@@ -172,17 +203,15 @@ hello_expand(const char *tmpl, const char *msg, size_t len, char *out,
 }
 
 /*
- * The reply for msg from the service's template into out, NUL-terminated
+ * The reply for msg from the template tmpl into out, NUL-terminated
  * when outlen > 0 and cut to fit.  Returns the untruncated length.
  */
 size_t
-hello_format(const struct service *svc, const char *msg, size_t len,
-    char *out, size_t outlen)
+hello_format(const char *tmpl, const char *msg, size_t len, char *out,
+    size_t outlen)
 {
-	const char	*tmpl;
 	size_t		 n;
 
-	tmpl = svc->reply != NULL ? svc->reply : HELLO_DEFAULT_REPLY;
 	n = hello_expand(tmpl, msg, len, out, outlen > 0 ? outlen - 1 : 0);
 	if (outlen > 0)
 		out[n < outlen - 1 ? n : outlen - 1] = '\0';
@@ -197,6 +226,7 @@ static int
 hello_answer(struct conn *c, enum hello_event ev, const char *msg, size_t len)
 {
 	const struct service	*svc = c->svc;
+	const struct hello_conf	*hc = hello_conf(svc);
 	char			 err[64];
 	char			*out;
 	size_t			 n;
@@ -207,24 +237,23 @@ hello_answer(struct conn *c, enum hello_event ev, const char *msg, size_t len)
 		return 0;
 	case HELLO_TOO_LONG:
 		snprintf(err, sizeof(err), "Error: message too long (max %zu bytes)",
-		    svc->max_line);
+		    hc->max_line);
 		if (conn_writeline(c, err) == 0)
 			c->end = "too long";
 		return -1;
 	case HELLO_MESSAGE:
 		break;
 	}
-	if (svc->quit != NULL && strlen(svc->quit) == len &&
-	    memcmp(svc->quit, msg, len) == 0) {
+	if (strlen(hc->quit) == len && memcmp(hc->quit, msg, len) == 0) {
 		c->end = "quit";
 		return -1;
 	}
-	n = hello_format(svc, msg, len, NULL, 0);
+	n = hello_format(hc->reply, msg, len, NULL, 0);
 	if ((out = malloc(n + 3)) == NULL) {
 		c->end = "error";
 		return -1;
 	}
-	hello_format(svc, msg, len, out, n + 1);
+	hello_format(hc->reply, msg, len, out, n + 1);
 	memcpy(out + n, "\r\n", 2);
 	rv = conn_write(c, out, n + 2);
 	free(out);
@@ -261,16 +290,15 @@ hello_drain(struct conn *c, struct hello_frame *f, int flush)
 static void
 hello_tcp(struct conn *c)
 {
-	const struct service	*svc = c->svc;
+	const struct hello_conf	*hc = hello_conf(c->svc);
 	struct hello_frame	 f;
 	char			 buf[4096];
 	ssize_t			 n;
 
-	if (svc->greeting != NULL && svc->greeting[0] != '\0' &&
-	    conn_writeline(c, svc->greeting) == -1)
+	if (hc->greeting[0] != '\0' && conn_writeline(c, hc->greeting) == -1)
 		return;
 
-	hello_frame_init(&f, svc->max_line);
+	hello_frame_init(&f, hc->max_line);
 	for (;;) {
 		n = conn_read(c, buf, sizeof(buf), hello_frame_pending(&f) > 0 ?
 		    HELLO_FRAGMENT_MS : -1);
@@ -305,15 +333,14 @@ static ssize_t
 hello_udp(const struct service *svc, const unsigned char *req, size_t reqlen,
     unsigned char *out, size_t outmax)
 {
-	const char	*tmpl;
 	size_t		 n;
 
 	while (reqlen > 0 && (req[reqlen - 1] == '\n' || req[reqlen - 1] == '\r'))
 		reqlen--;
 	if (reqlen == 0)
 		return -1;
-	tmpl = svc->reply != NULL ? svc->reply : HELLO_DEFAULT_REPLY;
-	n = hello_expand(tmpl, (const char *)req, reqlen, (char *)out, outmax);
+	n = hello_expand(hello_conf(svc)->reply, (const char *)req, reqlen,
+	    (char *)out, outmax);
 	return (ssize_t)(n < outmax ? n : outmax);
 }
 
@@ -322,4 +349,6 @@ const struct handler handler_hello = {
 	.protocols = PROTO_TCP | PROTO_UDP,
 	.tcp = hello_tcp,
 	.udp = hello_udp,
+	.keys = hello_keys,
+	.conf_size = sizeof(struct hello_conf),
 };

@@ -8,8 +8,17 @@
 #include <time.h>
 
 struct conn;
+struct hctx;
+struct key;
 struct service;
 
+/*
+ * A built-in service.  It owns everything of its own: its keys (valid
+ * only in a service with this handler), the settings they fill (a struct
+ * of the handler's, svc->hconf), what it loads at load time and frees
+ * again.  A new handler is its file handler-NAME.c and one line in
+ * handler.c's table.
+ */
 struct handler {
 	const char	*name;
 	int		 protocols;	/* PROTO_TCP | PROTO_UDP it can serve */
@@ -27,6 +36,21 @@ struct handler {
 	 */
 	ssize_t		(*udp)(const struct service *svc, const unsigned char *req,
 			    size_t reqlen, unsigned char *out, size_t outmax);
+	/*
+	 * Its keys (config-key.h), up to one with a NULL name, or NULL:
+	 * their values go to svc->hconf, conf_size bytes it is given for
+	 * them, once the section's handler is known.
+	 */
+	const struct key *keys;
+	size_t		 conf_size;
+	/*
+	 * At load time (-t, start, reload), for an enabled service whose
+	 * keys are all valid: check and load what they name (qotd reads its
+	 * quotes), reporting errors with handler_error().  Optional.
+	 */
+	void		(*prepare)(struct service *svc, struct hctx *ctx);
+	/* Free what prepare loaded into hconf (not hconf, nor key values). */
+	void		(*release)(void *hconf);
 };
 
 /* The handler called name, or NULL. */
@@ -35,14 +59,18 @@ const struct handler *handler_find(const char *name);
 /* Every handler, NULL-terminated (for messages listing the valid names). */
 extern const struct handler *const handlers[];
 
-extern const struct handler handler_hello;
-extern const struct handler handler_banner;
-extern const struct handler handler_echo;
-extern const struct handler handler_discard;
-extern const struct handler handler_chargen;
-extern const struct handler handler_daytime;
-extern const struct handler handler_time;
-extern const struct handler handler_qotd;
+/* The key of h called name, or NULL. */
+const struct key *handler_key(const struct handler *h, const char *name);
+/* The first handler with a key called name, or NULL. */
+const struct handler *handler_key_owner(const char *name);
+
+/*
+ * In a prepare hook: report an error about the service's key (at its
+ * line, or the section's when it was not set), as "[NAME] key: message".
+ * Control characters in the message are escaped.
+ */
+void	handler_error(struct hctx *ctx, const char *key, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 /* Pure helpers the handlers are built from, exported for tests. */
 
@@ -58,11 +86,12 @@ void chargen_line(unsigned long n, char out[CHARGEN_LINE]);
 
 /*
  * hello: the reply for message msg (len bytes, no line ending) from the
- * service's template, into out (at most outlen bytes, NUL-terminated when
- * room allows).  Returns the length it would have had untruncated.
+ * template tmpl (its %s stands for msg, %% for %), into out (at most
+ * outlen bytes, NUL-terminated when room allows).  Returns the length it
+ * would have had untruncated.
  */
-size_t hello_format(const struct service *svc, const char *msg, size_t len,
-    char *out, size_t outlen);
+size_t hello_format(const char *tmpl, const char *msg, size_t len, char *out,
+    size_t outlen);
 
 /*
  * hello framing, independent of sockets: bytes go in with hello_frame_feed,

@@ -68,6 +68,61 @@ load_ok(const char *text)
 	return conf;
 }
 
+/* The value in force of svc's key is want. */
+static void
+value_is(const struct service *svc, const char *key, const char *want)
+{
+	char	 buf[1024];
+
+	assert_int_equal(config_value(svc, key, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, want);
+}
+
+/*
+ * The quotes a qotd service serves, as loaded: asked until each has come
+ * (the pick is random; 400 asks miss one of a few quotes with a
+ * probability below 1e-60), their CRLFs made "\n" again.  Returns how
+ * many distinct ones came.
+ */
+#define QUOTES_MAX	8
+static size_t
+served_quotes(const struct service *svc, char quotes[QUOTES_MAX][600])
+{
+	const struct handler *h = handler_find("qotd");
+	unsigned char out[600];
+	char	 q[600];
+	size_t	 n = 0, i, j, k;
+	ssize_t	 len;
+
+	for (i = 0; i < 400; i++) {
+		len = h->udp(svc, (const unsigned char *)"", 0, out, 512);
+		assert_true(len >= 2 && out[len - 2] == '\r' && out[len - 1] == '\n');
+		for (j = k = 0; j < (size_t)len - 2; j++)
+			if (out[j] != '\r')
+				q[k++] = (char)out[j];
+		q[k] = '\0';
+		for (j = 0; j < n && strcmp(quotes[j], q) != 0; j++)
+			;
+		if (j == n) {
+			assert_true(n < QUOTES_MAX);
+			strlcpy(quotes[n++], q, 600);
+		}
+	}
+	return n;
+}
+
+/* True when quote is one of the n in quotes. */
+static bool
+has_quote(char quotes[QUOTES_MAX][600], size_t n, const char *quote)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(quotes[i], quote) == 0)
+			return true;
+	return false;
+}
+
 /* Compare the errors of a failed load with want, in order. */
 /* Load a file that must be valid. */
 static struct config *
@@ -245,14 +300,14 @@ test_every_key(void **state)
 	    sizeof(buf)), "127.0.0.1:9999");
 	assert_string_equal(addr_format((struct sockaddr *)&svc->binds[1].ss, buf,
 	    sizeof(buf)), "[::1]:9999");
-	assert_ptr_equal(svc->handler, &handler_hello);
+	assert_ptr_equal(svc->handler, handler_find("hello"));
 	assert_true(svc->enabled);
 	assert_string_equal(svc->user, "nobody");
 	assert_string_equal(svc->group, "nogroup");
-	assert_string_equal(svc->greeting, "Hi there");
-	assert_string_equal(svc->reply, "100%% %s!");
-	assert_string_equal(svc->quit, "bye");
-	assert_int_equal(svc->max_line, 80);
+	value_is(svc, "greeting", "Hi there");
+	value_is(svc, "reply", "100%% %s!");
+	value_is(svc, "quit", "bye");
+	value_is(svc, "max_line", "80");
 	assert_int_equal(svc->idle_timeout_ms, 300000);
 	assert_false(svc->log_connections);
 	assert_int_equal(svc->log_peer, LOG_PEER_PREFIX);
@@ -261,8 +316,8 @@ test_every_key(void **state)
 	svc = config_find(conf, "banner");
 	assert_non_null(svc);
 	assert_int_equal(svc->line, 29);
-	assert_ptr_equal(svc->handler, &handler_banner);
-	assert_string_equal(svc->message, "Go away");
+	assert_ptr_equal(svc->handler, handler_find("banner"));
+	value_is(svc, "message", "Go away");
 	assert_false(svc->enabled);
 	/* Inherited from [global]. */
 	assert_string_equal(svc->user, "root");
@@ -277,6 +332,7 @@ test_defaults(void **state)
 {
 	struct config *conf;
 	struct service *svc;
+	char	 buf[64];
 
 	(void)state;
 	conf = load_ok("[svc]\nprotocol = tcp\nport = 9999\nhandler = hello\n");
@@ -303,16 +359,19 @@ test_defaults(void **state)
 	assert_true(svc->enabled);
 	assert_null(svc->user);
 	assert_null(svc->group);
-	assert_string_equal(svc->greeting, "Welcome!");
-	assert_string_equal(svc->reply, "Hello, %s!");
-	assert_string_equal(svc->quit, "exit");
-	assert_string_equal(svc->message, "Welcome to hellod!");
-	assert_null(svc->file_path);
-	assert_null(svc->quotes);
-	assert_int_equal(svc->max_line, 1024);
+	value_is(svc, "greeting", "Welcome!");
+	value_is(svc, "reply", "Hello, %s!");
+	value_is(svc, "quit", "exit");
+	/* A hello service has no banner message, nor a qotd file. */
+	assert_int_equal(config_value(svc, "message", buf, sizeof(buf)), -1);
+	assert_int_equal(config_value(svc, "file", buf, sizeof(buf)), -1);
+	value_is(svc, "max_line", "1024");
 	assert_int_equal(svc->idle_timeout_ms, 60000);
 	assert_true(svc->log_connections);
 	assert_int_equal(svc->log_peer, LOG_PEER_FULL);
+	config_free(conf);
+	conf = load_ok("[svc]\nprotocol = tcp\nport = 9999\nhandler = banner\n");
+	value_is(&conf->services[0], "message", "Welcome to hellod!");
 	config_free(conf);
 }
 
@@ -340,9 +399,9 @@ test_indented_and_crlf(void **state)
 	assert_int_equal(svc->line, 3);
 	assert_int_equal(svc->port, 9999);
 	/* An empty greeting means no greeting line. */
-	assert_string_equal(svc->greeting, "");
-	assert_string_equal(svc->reply, "<%s>");
-	assert_string_equal(svc->quit, "q");
+	value_is(svc, "greeting", "");
+	value_is(svc, "reply", "<%s>");
+	value_is(svc, "quit", "q");
 	config_free(conf);
 }
 
@@ -976,6 +1035,7 @@ static void
 test_qotd(void **state)
 {
 	char *dir = tmpdir_make(), text[PATH_MAX * 2], want[PATH_MAX * 2], longq[600];
+	char quotes[QUOTES_MAX][600];
 	struct config *conf;
 	struct service *svc;
 
@@ -987,12 +1047,12 @@ test_qotd(void **state)
 	    "file = %s/quotes\n", dir);
 	conf = load_ok(text);
 	svc = &conf->services[0];
-	assert_int_equal(svc->nquotes, 3);
-	assert_string_equal(svc->quotes[0], "The first quote.\n  Second line of it.");
-	assert_string_equal(svc->quotes[1], "Another");
-	assert_string_equal(svc->quotes[2], "Last, with no newline");
+	assert_int_equal(served_quotes(svc, quotes), 3);
+	assert_true(has_quote(quotes, 3, "The first quote.\n  Second line of it."));
+	assert_true(has_quote(quotes, 3, "Another"));
+	assert_true(has_quote(quotes, 3, "Last, with no newline"));
 	snprintf(want, sizeof(want), "%s/quotes", dir);
-	assert_string_equal(svc->file_path, want);
+	value_is(svc, "file", want);
 	config_free(conf);
 
 	/* Missing file; a disabled service does not read it. */
@@ -1003,7 +1063,9 @@ test_qotd(void **state)
 	EXPECT(text, want);
 	strlcat(text, "enabled = no\n", sizeof(text));
 	conf = load_ok(text);
-	assert_int_equal(conf->services[0].nquotes, 0);
+	/* Nothing loaded: nothing served. */
+	assert_int_equal(handler_find("qotd")->udp(&conf->services[0],
+	    (const unsigned char *)"", 0, (unsigned char *)want, 512), -1);
 	config_free(conf);
 
 	/* No quote at all. */
@@ -1020,7 +1082,8 @@ test_qotd(void **state)
 	snprintf(text, sizeof(text), "[q]\nprotocol = tcp\nport = 1717\nhandler = qotd\n"
 	    "file = %s/fits\n", dir);
 	conf = load_ok(text);
-	assert_int_equal(strlen(conf->services[0].quotes[0]), 510);
+	assert_int_equal(served_quotes(&conf->services[0], quotes), 1);
+	assert_int_equal(strlen(quotes[0]), 510);
 	config_free(conf);
 	memset(longq, 'a', sizeof(longq));
 	memcpy(longq, "short\n\nab\n", 10);
@@ -1076,6 +1139,7 @@ static void
 test_qotd_file_kinds(void **state)
 {
 	char *dir = tmpdir_make(), path[PATH_MAX], link[PATH_MAX];
+	char quotes[QUOTES_MAX][600];
 	struct config *conf;
 	char text[PATH_MAX * 2];
 
@@ -1093,8 +1157,8 @@ test_qotd_file_kinds(void **state)
 	snprintf(text, sizeof(text), "[q]\nprotocol = tcp\nport = 1717\nhandler = qotd\n"
 	    "file = %s\n", path);
 	conf = load_ok(text);
-	assert_int_equal(conf->services[0].nquotes, 1);
-	assert_string_equal(conf->services[0].quotes[0], "Q");
+	assert_int_equal(served_quotes(&conf->services[0], quotes), 1);
+	assert_string_equal(quotes[0], "Q");
 	config_free(conf);
 	write_sized(path, 1024 * 1024 + 1);
 	expect_qotd_error(path, "", " is larger than 1 MiB");
@@ -1107,7 +1171,8 @@ test_qotd_file_kinds(void **state)
 	snprintf(text, sizeof(text), "[q]\nprotocol = tcp\nport = 1717\nhandler = qotd\n"
 	    "file = %s\n", link);
 	conf = load_ok(text);
-	assert_string_equal(conf->services[0].quotes[0], "Linked.");
+	assert_int_equal(served_quotes(&conf->services[0], quotes), 1);
+	assert_string_equal(quotes[0], "Linked.");
 	config_free(conf);
 	tmpdir_remove(dir);
 }
@@ -1262,6 +1327,7 @@ test_include_device_not_opened(void **state)
 static void
 test_include(void **state)
 {
+	char quotes[QUOTES_MAX][600];
 	char *dir = tmpdir_make(), path[PATH_MAX], sub[PATH_MAX], want[4][PATH_MAX + 128];
 	const char *wants[5];
 	struct config *conf;
@@ -1296,9 +1362,9 @@ test_include(void **state)
 	assert_int_equal(svc->line, 1);
 	/* Relative to the directory of the file holding the section. */
 	snprintf(want[2], sizeof(want[2]), "%s/conf.d/../quotes", dir);
-	assert_string_equal(svc->file_path, want[2]);
-	assert_int_equal(svc->nquotes, 1);
-	assert_string_equal(svc->quotes[0], "Q");
+	value_is(svc, "file", want[2]);
+	assert_int_equal(served_quotes(svc, quotes), 1);
+	assert_string_equal(quotes[0], "Q");
 	assert_ptr_equal(config_find(conf, "b")->file, conf->files[2]);
 	assert_int_equal(config_find(conf, "b")->line, 2);
 	config_free(conf);

@@ -12,6 +12,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,15 +28,12 @@
 #define WAIT_MS		3000
 
 static char s_name[] = "test";
-static char s_greeting[] = "Welcome!";
-static char s_reply[] = "Hello, %s!";
-static char s_quit[] = "exit";
-static char s_message[] = "Welcome to hellod!";
-static char s_quote1[] = "one\ntwo";
-static char s_quote2[] = "three";
-static char *s_quotes[] = { s_quote1, s_quote2 };
 
-/* A service as config_load would make it, with a short idle timeout. */
+/*
+ * A service as config_load would make it, with a short idle timeout; its
+ * handler's settings are the handler's defaults (no hconf) until
+ * settings() gives it some.
+ */
 static void
 fake_service(struct service *svc)
 {
@@ -43,15 +41,61 @@ fake_service(struct service *svc)
 	strlcpy(svc->name, s_name, sizeof(svc->name));
 	svc->protocols = PROTO_TCP | PROTO_UDP;
 	svc->enabled = true;
-	svc->greeting = s_greeting;
-	svc->reply = s_reply;
-	svc->quit = s_quit;
-	svc->message = s_message;
-	svc->quotes = s_quotes;
-	svc->nquotes = 2;
-	svc->max_line = 1024;
 	svc->idle_timeout_ms = 2000;
 	svc->log_peer = LOG_PEER_NONE;
+}
+
+/* Configurations loaded by settings(), freed after each test. */
+static struct config *loaded[32];
+static size_t nloaded;
+
+static void
+print_load_error(void *arg, const char *msg)
+{
+	(void)arg;
+	print_error("%s\n", msg);
+}
+
+/* Give svc the settings a configuration with these lines gives handler. */
+static void
+settings(struct service *svc, const char *handler, const char *lines)
+{
+	char	 text[2048];
+	unsigned nerr = 0;
+	struct config *conf;
+
+	snprintf(text, sizeof(text), "[s]\nprotocol = tcp udp\nport = 7\n"
+	    "handler = %s\n%s", handler, lines);
+	conf = config_load_string("t.ini", text, print_load_error, NULL, &nerr);
+	assert_non_null(conf);
+	assert_true(nloaded < sizeof(loaded) / sizeof(loaded[0]));
+	loaded[nloaded++] = conf;
+	svc->hconf = conf->services[0].hconf;
+}
+
+static int
+settings_free(void **state)
+{
+	(void)state;
+	while (nloaded > 0)
+		config_free(loaded[--nloaded]);
+	return 0;
+}
+
+/* Give svc, a qotd service, the quotes of a file holding text. */
+static void
+quotes(struct service *svc, const char *text)
+{
+	char	 line[PATH_MAX + 16];
+	char	 path[] = "/tmp/hellod-test-quotes.XXXXXX";
+	int	 fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	snprintf(line, sizeof(line), "file = %s\n", path);
+	settings(svc, "qotd", line);
+	unlink(path);
 }
 
 /* Feed a whole string. */
@@ -280,31 +324,24 @@ test_frame_exactly_max(void **state)
 static void
 test_hello_format(void **state)
 {
-	struct service	svc;
 	char		out[64];
-	static char	t_plain[] = "%s", t_pct[] = "%% %s", t_odd[] = "100% %s";
 
 	(void)state;
-	fake_service(&svc);
-	assert_int_equal(hello_format(&svc, "Bob", 3, out, sizeof(out)), 11);
+	assert_int_equal(hello_format("Hello, %s!", "Bob", 3, out, sizeof(out)), 11);
 	assert_string_equal(out, "Hello, Bob!");
-	svc.reply = t_plain;
-	assert_int_equal(hello_format(&svc, "Bob", 3, out, sizeof(out)), 3);
+	assert_int_equal(hello_format("%s", "Bob", 3, out, sizeof(out)), 3);
 	assert_string_equal(out, "Bob");
-	svc.reply = t_pct;
-	assert_int_equal(hello_format(&svc, "Bob", 3, out, sizeof(out)), 5);
+	assert_int_equal(hello_format("%% %s", "Bob", 3, out, sizeof(out)), 5);
 	assert_string_equal(out, "% Bob");
-	svc.reply = t_odd;
-	assert_int_equal(hello_format(&svc, "x", 1, out, sizeof(out)), 6);
+	assert_int_equal(hello_format("100% %s", "x", 1, out, sizeof(out)), 6);
 	assert_string_equal(out, "100% x");
 
 	/* Truncation: the full length is still returned. */
-	svc.reply = s_reply;
-	assert_int_equal(hello_format(&svc, "Bob", 3, out, 6), 11);
+	assert_int_equal(hello_format("Hello, %s!", "Bob", 3, out, 6), 11);
 	assert_string_equal(out, "Hello");
-	assert_int_equal(hello_format(&svc, "Bob", 3, out, 9), 11);
+	assert_int_equal(hello_format("Hello, %s!", "Bob", 3, out, 9), 11);
 	assert_string_equal(out, "Hello, B");
-	assert_int_equal(hello_format(&svc, "Bob", 3, NULL, 0), 11);
+	assert_int_equal(hello_format("Hello, %s!", "Bob", 3, NULL, 0), 11);
 }
 
 static void
@@ -367,8 +404,8 @@ test_handler_find(void **state)
 	size_t i;
 
 	(void)state;
-	assert_ptr_equal(handler_find("hello"), &handler_hello);
-	assert_ptr_equal(handler_find("qotd"), &handler_qotd);
+	assert_ptr_equal(handler_find("hello"), handler_find("hello"));
+	assert_ptr_equal(handler_find("qotd"), handler_find("qotd"));
 	assert_null(handler_find("exec"));
 	assert_null(handler_find("Hello"));
 	assert_null(handler_find(""));
@@ -401,16 +438,16 @@ test_udp_hello(void **state)
 
 	(void)state;
 	fake_service(&svc);
-	assert_int_equal(udp_call(&handler_hello, &svc, "Bob\r\n", 5, out, 512), 11);
+	assert_int_equal(udp_call(handler_find("hello"), &svc, "Bob\r\n", 5, out, 512), 11);
 	assert_memory_equal(out, "Hello, Bob!", 11);
-	assert_int_equal(udp_call(&handler_hello, &svc, "Bob", 3, out, 512), 11);
-	assert_int_equal(udp_call(&handler_hello, &svc, "", 0, out, 512), -1);
-	assert_int_equal(udp_call(&handler_hello, &svc, "\r\n\n", 3, out, 512), -1);
+	assert_int_equal(udp_call(handler_find("hello"), &svc, "Bob", 3, out, 512), 11);
+	assert_int_equal(udp_call(handler_find("hello"), &svc, "", 0, out, 512), -1);
+	assert_int_equal(udp_call(handler_find("hello"), &svc, "\r\n\n", 3, out, 512), -1);
 
 	/* The reply is cut to outmax. */
 	memset(big, 'x', sizeof(big));
 	memset(out, 0, sizeof(out));
-	assert_int_equal(udp_call(&handler_hello, &svc, big, sizeof(big), out,
+	assert_int_equal(udp_call(handler_find("hello"), &svc, big, sizeof(big), out,
 	    sizeof(big)), sizeof(big));
 	assert_memory_equal(out, "Hello, xxx", 10);
 	assert_int_equal(out[sizeof(big) - 1], 'x');
@@ -429,19 +466,19 @@ test_udp_echo_discard_banner(void **state)
 	fake_service(&svc);
 	for (i = 0; i < sizeof(req); i++)
 		req[i] = (char)(i * 7);
-	assert_int_equal(udp_call(&handler_echo, &svc, req, 512, out, 512), 512);
+	assert_int_equal(udp_call(handler_find("echo"), &svc, req, 512, out, 512), 512);
 	assert_memory_equal(out, req, 512);
 	memset(out, 0, sizeof(out));
-	assert_int_equal(udp_call(&handler_echo, &svc, req, 1000, out, 1000), 1000);
+	assert_int_equal(udp_call(handler_find("echo"), &svc, req, 1000, out, 1000), 1000);
 	assert_memory_equal(out, req, 1000);
-	assert_int_equal(udp_call(&handler_echo, &svc, req, 1000, out, 512), 512);
-	assert_int_equal(udp_call(&handler_echo, &svc, req, 0, out, 512), 0);
+	assert_int_equal(udp_call(handler_find("echo"), &svc, req, 1000, out, 512), 512);
+	assert_int_equal(udp_call(handler_find("echo"), &svc, req, 0, out, 512), 0);
 
-	assert_int_equal(udp_call(&handler_discard, &svc, req, 100, out, 512), -1);
+	assert_int_equal(udp_call(handler_find("discard"), &svc, req, 100, out, 512), -1);
 
-	assert_int_equal(udp_call(&handler_banner, &svc, "x", 1, out, 512), 18);
+	assert_int_equal(udp_call(handler_find("banner"), &svc, "x", 1, out, 512), 18);
 	assert_memory_equal(out, "Welcome to hellod!", 18);
-	assert_int_equal(udp_call(&handler_banner, &svc, "x", 1, out, 7), 7);
+	assert_int_equal(udp_call(handler_find("banner"), &svc, "x", 1, out, 7), 7);
 	assert_memory_equal(out, "Welcome", 7);
 }
 
@@ -468,12 +505,12 @@ test_udp_chargen(void **state)
 			want[pos++] = '\n';
 	}
 	for (i = 0; i < 200; i++) {
-		n = udp_call(&handler_chargen, &svc, "", 0, out, sizeof(out));
+		n = udp_call(handler_find("chargen"), &svc, "", 0, out, sizeof(out));
 		assert_true(n >= 0 && n <= 512);
 		assert_memory_equal(out, want, (size_t)n);
 		if (n > 100)
 			seen_long = 1;
-		n = udp_call(&handler_chargen, &svc, "", 0, out, 100);
+		n = udp_call(handler_find("chargen"), &svc, "", 0, out, 100);
 		assert_true(n >= 0 && n <= 100);
 	}
 	assert_true(seen_long);
@@ -489,14 +526,14 @@ test_udp_daytime_time(void **state)
 
 	(void)state;
 	fake_service(&svc);
-	n = udp_call(&handler_daytime, &svc, "", 0, out, sizeof(out));
+	n = udp_call(handler_find("daytime"), &svc, "", 0, out, sizeof(out));
 	assert_true(n > 20);
 	assert_memory_equal(out + n - 2, "\r\n", 2);
 	assert_null(memchr(out, '\n', (size_t)n - 1));
-	assert_int_equal(udp_call(&handler_daytime, &svc, "", 0, out, 10), 10);
+	assert_int_equal(udp_call(handler_find("daytime"), &svc, "", 0, out, 10), 10);
 
 	now = time_rfc868(time(NULL));
-	assert_int_equal(udp_call(&handler_time, &svc, "", 0, out, sizeof(out)), 4);
+	assert_int_equal(udp_call(handler_find("time"), &svc, "", 0, out, sizeof(out)), 4);
 	v = (uint32_t)out[0] << 24 | (uint32_t)out[1] << 16 |
 	    (uint32_t)out[2] << 8 | out[3];
 	assert_true(v - now <= 2);
@@ -508,14 +545,14 @@ test_udp_qotd(void **state)
 	struct service	 svc;
 	unsigned char	 out[1000];
 	char		 longq[700];
-	char		*one[1];
 	ssize_t		 n;
 	int		 seen1 = 0, seen2 = 0, i;
 
 	(void)state;
 	fake_service(&svc);
+	quotes(&svc, "one\ntwo\n\nthree\n");
 	for (i = 0; i < 100; i++) {
-		n = udp_call(&handler_qotd, &svc, "", 0, out, sizeof(out));
+		n = udp_call(handler_find("qotd"), &svc, "", 0, out, sizeof(out));
 		if (n == 10 && memcmp(out, "one\r\ntwo\r\n", 10) == 0)
 			seen1 = 1;
 		else if (n == 7 && memcmp(out, "three\r\n", 7) == 0)
@@ -525,19 +562,31 @@ test_udp_qotd(void **state)
 	}
 	assert_true(seen1 && seen2);
 
-	/* A quote too long is cut to 512 bytes and still ends with CRLF. */
-	memset(longq, 'q', sizeof(longq) - 1);
-	longq[sizeof(longq) - 1] = '\0';
-	one[0] = longq;
-	svc.quotes = one;
-	svc.nquotes = 1;
-	n = udp_call(&handler_qotd, &svc, "", 0, out, sizeof(out));
+	/* The longest quote a file may hold: 510 bytes and CRLF. */
+	memset(longq, 'q', 510);
+	strlcpy(longq + 510, "\n", sizeof(longq) - 510);
+	quotes(&svc, longq);
+	n = udp_call(handler_find("qotd"), &svc, "", 0, out, sizeof(out));
 	assert_int_equal(n, 512);
 	assert_memory_equal(out + 510, "\r\n", 2);
 	assert_int_equal(out[509], 'q');
 
-	svc.nquotes = 0;
-	assert_int_equal(udp_call(&handler_qotd, &svc, "", 0, out, sizeof(out)), -1);
+	/*
+	 * One that its CRLFs make longer than 512 bytes is cut to fit, and
+	 * still ends with CRLF: 255 lines of "q" are 509 bytes in the file.
+	 */
+	for (i = 0; i < 255; i++)
+		memcpy(longq + 2 * i, "q\n", 2);
+	longq[509] = '\0';
+	quotes(&svc, longq);
+	n = udp_call(handler_find("qotd"), &svc, "", 0, out, sizeof(out));
+	assert_true(n <= 512 && n >= 500);
+	assert_memory_equal(out + n - 2, "\r\n", 2);
+	assert_memory_equal(out, "q\r\nq\r\n", 6);
+
+	/* No quotes (none loaded): no reply. */
+	fake_service(&svc);
+	assert_int_equal(udp_call(handler_find("qotd"), &svc, "", 0, out, sizeof(out)), -1);
 }
 
 /* TCP handlers: the handler runs in a thread on one end of a socketpair. */
@@ -638,7 +687,7 @@ test_tcp_hello_tutorial(void **state)
 
 	(void)state;
 	fake_service(&svc);
-	tcp_start(&r, &handler_hello, &svc);
+	tcp_start(&r, handler_find("hello"), &svc);
 	assert_int_equal(recv_upto(r.client, buf, sizeof(buf), 10), 10);
 	assert_string_equal(buf, "Welcome!\r\n");
 
@@ -671,12 +720,11 @@ test_tcp_hello_lines_and_eof(void **state)
 	struct service	svc;
 	struct tcp_run	r;
 	char		buf[256];
-	static char	empty[] = "";
 
 	(void)state;
 	fake_service(&svc);
-	svc.greeting = empty;
-	tcp_start(&r, &handler_hello, &svc);
+	settings(&svc, "hello", "greeting =\n");
+	tcp_start(&r, handler_find("hello"), &svc);
 	/* No greeting; two lines in one write, then a fragment and EOF. */
 	send_str(r.client, "A\r\n\nB\nC");
 	shutdown(r.client, SHUT_WR);
@@ -695,8 +743,8 @@ test_tcp_hello_too_long(void **state)
 
 	(void)state;
 	fake_service(&svc);
-	svc.max_line = 8;
-	tcp_start(&r, &handler_hello, &svc);
+	settings(&svc, "hello", "max_line = 8\n");
+	tcp_start(&r, handler_find("hello"), &svc);
 	recv_upto(r.client, buf, sizeof(buf), 10);
 	/* No newline: the error comes without waiting for the line's end. */
 	send_str(r.client, "123456789");
@@ -715,7 +763,7 @@ test_tcp_banner(void **state)
 
 	(void)state;
 	fake_service(&svc);
-	tcp_start(&r, &handler_banner, &svc);
+	tcp_start(&r, handler_find("banner"), &svc);
 	recv_all(r.client, buf, sizeof(buf));
 	assert_string_equal(buf, "Welcome to hellod!\r\n");
 	tcp_finish(&r);
@@ -738,7 +786,7 @@ test_tcp_echo(void **state)
 	fake_service(&svc);
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = (char)(i % 251);
-	tcp_start(&r, &handler_echo, &svc);
+	tcp_start(&r, handler_find("echo"), &svc);
 	/* More than a socket buffer: send and receive together. */
 	end = now_ms() + WAIT_MS;
 	pfd.fd = r.client;
@@ -783,7 +831,7 @@ test_tcp_time_daytime(void **state)
 	(void)state;
 	fake_service(&svc);
 	now = time_rfc868(time(NULL));
-	tcp_start(&r, &handler_time, &svc);
+	tcp_start(&r, handler_find("time"), &svc);
 	assert_int_equal(recv_all(r.client, buf, sizeof(buf)), 4);
 	tcp_finish(&r);
 	assert_string_equal(r.c.end, "done");
@@ -792,7 +840,7 @@ test_tcp_time_daytime(void **state)
 	    (uint32_t)(unsigned char)buf[2] << 8 | (unsigned char)buf[3];
 	assert_true(v - now <= 2);
 
-	tcp_start(&r, &handler_daytime, &svc);
+	tcp_start(&r, handler_find("daytime"), &svc);
 	n = recv_all(r.client, buf, sizeof(buf));
 	tcp_finish(&r);
 	assert_true(n > 20);
@@ -810,7 +858,7 @@ test_tcp_chargen(void **state)
 
 	(void)state;
 	fake_service(&svc);
-	tcp_start(&r, &handler_chargen, &svc);
+	tcp_start(&r, handler_find("chargen"), &svc);
 	assert_int_equal(recv_upto(r.client, buf, sizeof(buf), 2 * 74), 2 * 74);
 	chargen_line(0, line);
 	assert_memory_equal(buf, line, CHARGEN_LINE);
@@ -833,7 +881,8 @@ test_tcp_qotd(void **state)
 
 	(void)state;
 	fake_service(&svc);
-	tcp_start(&r, &handler_qotd, &svc);
+	quotes(&svc, "one\ntwo\n\nthree\n");
+	tcp_start(&r, handler_find("qotd"), &svc);
 	n = recv_all(r.client, buf, sizeof(buf));
 	tcp_finish(&r);
 	assert_true((n == 10 && strcmp(buf, "one\r\ntwo\r\n") == 0) ||
@@ -855,7 +904,7 @@ test_tcp_idle_timeout(void **state)
 
 	/* A silent client of discard. */
 	t0 = now_ms();
-	tcp_start(&r, &handler_discard, &svc);
+	tcp_start(&r, handler_find("discard"), &svc);
 	assert_int_equal(recv_all(r.client, buf, sizeof(buf)), 0);
 	tcp_finish(&r);
 	assert_string_equal(r.c.end, "idle timeout");
@@ -863,7 +912,7 @@ test_tcp_idle_timeout(void **state)
 
 	/* A hello client that stops after its first message. */
 	t0 = now_ms();
-	tcp_start(&r, &handler_hello, &svc);
+	tcp_start(&r, handler_find("hello"), &svc);
 	send_str(r.client, "Bob\n");
 	recv_all(r.client, buf, sizeof(buf));
 	assert_string_equal(buf, "Welcome!\r\nHello, Bob!\r\n");
@@ -882,7 +931,7 @@ test_tcp_chargen_stalled_reader(void **state)
 	fake_service(&svc);
 	svc.idle_timeout_ms = 150;
 	/* The client never reads: once the buffers are full, nothing moves. */
-	tcp_start(&r, &handler_chargen, &svc);
+	tcp_start(&r, handler_find("chargen"), &svc);
 	assert_int_equal(pthread_join(r.thread, NULL), 0);
 	close(r.client);
 	assert_string_equal(r.c.end, "idle timeout");
@@ -996,5 +1045,5 @@ main(void)
 		cmocka_unit_test(test_conn_init_tcp),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, settings_free);
 }
