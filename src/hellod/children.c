@@ -7,9 +7,8 @@
 #include <string.h>
 
 #include "children.h"
-#include "limit.h"
 #include "log.h"
-#include "server.h"
+#include "service.h"
 
 /*
  * Open addressing on the pid, linear probing, at most half full, with
@@ -17,7 +16,7 @@
  */
 struct child {
 	pid_t		 pid;		/* 0: empty slot */
-	struct svc_counters *cnt;
+	struct svc_state *st;
 };
 
 static struct child	*table;
@@ -52,14 +51,14 @@ children_init(unsigned max)
 }
 
 static void
-table_insert(pid_t pid, struct svc_counters *cnt)
+table_insert(pid_t pid, struct svc_state *st)
 {
 	size_t	 i = slot_of(pid);
 
 	while (table[i].pid != 0)
 		i = (i + 1) & mask;
 	table[i].pid = pid;
-	table[i].cnt = cnt;
+	table[i].st = st;
 }
 
 int
@@ -76,7 +75,7 @@ children_resize(unsigned max)
 	}
 	for (i = 0; i < oldsize; i++)
 		if (old[i].pid != 0)
-			table_insert(old[i].pid, old[i].cnt);
+			table_insert(old[i].pid, old[i].st);
 	free(old);
 	return 0;
 }
@@ -90,11 +89,11 @@ children_free(void)
 }
 
 void
-children_add(pid_t pid, struct svc_counters *cnt)
+children_add(pid_t pid, struct svc_state *st)
 {
-	table_insert(pid, cnt);
-	cnt->refs++;
-	cnt->active++;
+	table_insert(pid, st);
+	service_ref(st);
+	st->active++;
 	alive++;
 }
 
@@ -128,8 +127,8 @@ child_gone(pid_t pid)
 		i = (i + 1) & mask;
 	if (table[i].pid == 0)
 		return;		/* not ours: a detaching parent, say */
-	table[i].cnt->active--;
-	counters_unref(table[i].cnt);
+	table[i].st->active--;
+	service_unref(table[i].st);
 	table_remove(i);
 	alive--;
 }
@@ -165,25 +164,4 @@ children_signal(int sig)
 	for (i = 0; table != NULL && i <= mask; i++)
 		if (table[i].pid != 0)
 			kill(table[i].pid, sig);
-}
-
-struct svc_counters *
-counters_new(const char *name)
-{
-	struct svc_counters *cnt = calloc(1, sizeof(*cnt));
-
-	if (cnt == NULL)
-		return NULL;
-	strlcpy(cnt->name, name, sizeof(cnt->name));
-	cnt->refs = 1;
-	return cnt;
-}
-
-void
-counters_unref(struct svc_counters *cnt)
-{
-	if (cnt != NULL && --cnt->refs == 0) {
-		limits_reset(cnt);
-		free(cnt);
-	}
 }

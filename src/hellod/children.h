@@ -5,7 +5,7 @@
 #include <sys/types.h>
 #include <stdbool.h>
 
-struct svc_counters;
+struct svc_state;
 
 /* Size the table for at most max live children; returns 0 or -1 (ENOMEM). */
 int	children_init(unsigned max);
@@ -13,8 +13,8 @@ int	children_init(unsigned max);
 int	children_resize(unsigned max);
 void	children_free(void);
 
-/* Record a new child of the service counted by cnt (takes a reference). */
-void	children_add(pid_t pid, struct svc_counters *cnt);
+/* Record a new child of the service whose state is st (takes a reference). */
+void	children_add(pid_t pid, struct svc_state *st);
 
 /* Reap every child that has exited, without blocking; returns how many. */
 unsigned children_reap(void);
@@ -24,9 +24,5 @@ unsigned children_count(void);
 
 /* Send sig to every live child. */
 void	children_signal(int sig);
-
-/* Counters: drop a reference, freeing them with the last one. */
-void	counters_unref(struct svc_counters *cnt);
-struct svc_counters *counters_new(const char *name);
 
 #endif

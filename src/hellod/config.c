@@ -715,7 +715,7 @@ config_load_string(const char *name, const char *text, config_error_fn errfn,
 	return finish(&p, errfn, arg, nerrors);
 }
 
-/* Free conf and all it owns; the runtime counters (cnt) belong to the server. */
+/* Free conf and all it owns; the runtime state (service.h) is released apart. */
 void
 config_free(struct config *conf)
 {

@@ -12,7 +12,7 @@
 #define SERVICE_NAME_MAX 32
 
 struct handler;		/* handler.h */
-struct svc_counters;	/* server.h: runtime counters, kept across reloads */
+struct svc_state;	/* service.h: runtime state, kept across reloads */
 
 struct service {
 	char		 name[SERVICE_NAME_MAX + 1];
@@ -34,7 +34,7 @@ struct service {
 	unsigned	 source_prefix6; /* likewise for IPv6 */
 	bool		 log_connections;
 	enum log_peer	 log_peer;
-	struct svc_counters *cnt;	/* runtime; NULL in a freshly loaded config */
+	struct svc_state *state;	/* runtime; NULL in a freshly loaded config */
 };
 
 struct global {

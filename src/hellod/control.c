@@ -11,7 +11,7 @@
 #include "config.h"
 #include "control.h"
 #include "log.h"
-#include "server.h"
+#include "service.h"
 
 /*
  * Whether a server answers on the UNIX socket at sun: true when a
@@ -152,6 +152,7 @@ size_t
 control_status(const struct config *conf, unsigned children, char *buf,
     size_t len)
 {
+	char	 counters[512];
 	size_t	 i, used;
 	int	 n;
 
@@ -160,20 +161,12 @@ control_status(const struct config *conf, unsigned children, char *buf,
 	used = n > 0 ? (size_t)n : 0;
 	for (i = 0; i < conf->nservices && used < len; i++) {
 		const struct service *svc = &conf->services[i];
-		const struct svc_counters *c = svc->cnt;
 
-		if (!svc->enabled || c == NULL)
+		if (!svc->enabled || svc->state == NULL)
 			continue;
-		n = snprintf(buf + used, len - used, "%s %s active=%u "
-		    "accepted=%llu datagrams=%llu refused=%llu "
-		    "refused_guard=%llu refused_fork=%llu refused_rate=%llu\n",
-		    svc->name, addr_proto_name(svc->protocols), c->active,
-		    (unsigned long long)c->accepted,
-		    (unsigned long long)c->datagrams,
-		    (unsigned long long)c->refused,
-		    (unsigned long long)c->refused_guard,
-		    (unsigned long long)c->refused_fork,
-		    (unsigned long long)c->refused_rate);
+		n = snprintf(buf + used, len - used, "%s %s %s\n", svc->name,
+		    addr_proto_name(svc->protocols),
+		    service_format(svc, counters, sizeof(counters)));
 		if (n > 0)
 			used += (size_t)n;
 	}

@@ -4,13 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <time.h>
 
 #include "addr.h"
 #include "config.h"
 #include "limit.h"
-#include "log.h"
-#include "server.h"
+#include "service.h"
 
 /* Slots per limiter, a power of two, and how far a client is looked for. */
 #define RL_SLOTS	1024
@@ -155,38 +153,12 @@ ratelimit_take(struct ratelimit *rl, const struct sockaddr *sa,
 	return true;
 }
 
-void
-limits_log_refused(struct service *svc, const struct sockaddr *sa,
-    const char *reason)
-{
-	struct svc_counters *cnt = svc->cnt;
-	char	 peer[ADDR_STRLEN];
-	time_t	 now = time(NULL);
-
-	if (now != cnt->log_second) {
-		cnt->log_second = now;
-		cnt->log_budget = 5;
-	}
-	if (cnt->log_budget == 0) {
-		cnt->log_suppressed++;
-		return;
-	}
-	cnt->log_budget--;
-	addr_format_peer(sa, svc->log_peer, peer, sizeof(peer));
-	if (cnt->log_suppressed > 0) {
-		log_notice("%s: refused %s reason=%s (and %lu more not logged)",
-		    svc->name, peer, reason, cnt->log_suppressed);
-		cnt->log_suppressed = 0;
-	} else
-		log_notice("%s: refused %s reason=%s", svc->name, peer, reason);
-}
-
 bool
-limits_source_ok(struct service *svc, int proto, const struct sockaddr *sa,
-    uint64_t now_ms)
+limits_source_ok(const struct service *svc, int proto,
+    const struct sockaddr *sa, uint64_t now_ms)
 {
-	struct svc_counters *cnt = svc->cnt;
-	struct ratelimit **rl = proto == PROTO_TCP ? &cnt->rl_tcp : &cnt->rl_udp;
+	struct svc_state *st = svc->state;
+	struct ratelimit **rl = proto == PROTO_TCP ? &st->rl_tcp : &st->rl_udp;
 	unsigned rate = proto == PROTO_TCP ? svc->source_rate_tcp :
 	    svc->source_rate_udp;
 
@@ -198,16 +170,6 @@ limits_source_ok(struct service *svc, int proto, const struct sockaddr *sa,
 		return true;
 	if (ratelimit_take(*rl, sa, now_ms))
 		return true;
-	cnt->refused++;
-	cnt->refused_rate++;
-	limits_log_refused(svc, sa, "source rate");
+	service_refuse(svc, SR_rate, sa, "source rate");
 	return false;
-}
-
-void
-limits_reset(struct svc_counters *cnt)
-{
-	ratelimit_free(cnt->rl_tcp);
-	ratelimit_free(cnt->rl_udp);
-	cnt->rl_tcp = cnt->rl_udp = NULL;
 }

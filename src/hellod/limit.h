@@ -38,22 +38,10 @@ size_t	ratelimit_key(const struct sockaddr *sa, unsigned prefix4,
 struct service;
 
 /*
- * Log a refusal: "SERVICE: refused PEER reason=REASON", but no more than a
- * few lines a second per service, so a flood cannot fill the log; the
- * rest are counted and reported with the next line that gets through.
- */
-void	limits_log_refused(struct service *svc, const struct sockaddr *sa,
-	    const char *reason);
-
-/*
  * The service's source_rate for one protocol: true when the client sa may
  * go on; false when it is over its rate (counted and logged here).
  */
-bool	limits_source_ok(struct service *svc, int proto,
+bool	limits_source_ok(const struct service *svc, int proto,
 	    const struct sockaddr *sa, uint64_t now_ms);
-
-/* Forget the buckets of cnt, when a reload changed what they measure. */
-struct svc_counters;
-void	limits_reset(struct svc_counters *cnt);
 
 #endif

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "notify.h"
 #include "server.h"
+#include "service.h"
 #include "udp.h"
 
 #define DEFAULT_PIDFILE	"/run/hellod.pid"
@@ -170,16 +171,16 @@ tcp_accept(struct server *s, struct listener *l)
 		close(fd);
 		if (pid == -1) {
 			/* Out of processes: refuse this one, pause rather than spin. */
-			svc->cnt->refused++;
-			svc->cnt->refused_fork++;
+			service_refuse(svc, SR_fork, limited ?
+			    (struct sockaddr *)&ss : NULL, NULL);
 			log_warn("%s: fork (pausing %d ms)", svc->name,
 			    ACCEPT_BACKOFF_MS);
 			s->backoff_until = now_ms() + ACCEPT_BACKOFF_MS;
 			tcp_pause(s, true);
 			return;
 		}
-		children_add(pid, svc->cnt);
-		svc->cnt->accepted++;
+		children_add(pid, svc->state);
+		service_count(svc, SC_accepted);
 	}
 }
 
@@ -237,16 +238,11 @@ status_log(const struct server *s)
 	    s->ls.n);
 	for (i = 0; i < s->conf->nservices; i++) {
 		const struct service *svc = &s->conf->services[i];
-		const struct svc_counters *c = svc->cnt;
+		char	 buf[512];
 
-		if (!svc->enabled || c == NULL)
-			continue;
-		log_info("%s: status active=%u accepted=%llu datagrams=%llu "
-		    "refused=%llu refused_rate=%llu", svc->name, c->active,
-		    (unsigned long long)c->accepted,
-		    (unsigned long long)c->datagrams,
-		    (unsigned long long)c->refused,
-		    (unsigned long long)c->refused_rate);
+		if (svc->enabled && svc->state != NULL)
+			log_info("%s: status %s", svc->name,
+			    service_format(svc, buf, sizeof(buf)));
 	}
 }
 
@@ -295,39 +291,10 @@ status_update(struct server *s)
 	notify_status(s->conf->nservices, children_count());
 }
 
-/* Give every enabled service of conf its counters, carried over from old by name. */
-static int
-counters_attach(struct config *conf, const struct config *old)
-{
-	size_t	 i;
-
-	for (i = 0; i < conf->nservices; i++) {
-		struct service *svc = &conf->services[i];
-		struct service *prev = old ? config_find(old, svc->name) : NULL;
-
-		if (prev != NULL && prev->cnt != NULL) {
-			svc->cnt = prev->cnt;
-			svc->cnt->refs++;
-			if (prev->source_rate_tcp != svc->source_rate_tcp ||
-			    prev->source_rate_udp != svc->source_rate_udp ||
-			    prev->source_prefix4 != svc->source_prefix4 ||
-			    prev->source_prefix6 != svc->source_prefix6)
-				limits_reset(svc->cnt);
-		} else if ((svc->cnt = counters_new(svc->name)) == NULL)
-			return -1;
-	}
-	return 0;
-}
-
 static void
 config_release(struct config *conf)
 {
-	size_t	 i;
-
-	for (i = 0; i < conf->nservices; i++) {
-		counters_unref(conf->services[i].cnt);
-		conf->services[i].cnt = NULL;
-	}
+	service_release(conf);
 	config_free(conf);
 }
 
@@ -463,7 +430,7 @@ reload(struct server *s)
 		log_errx("reload failed (a service's user is out of reach): "
 		    "keeping the old configuration");
 		config_release(conf);
-	} else if (counters_attach(conf, s->conf) == -1 ||
+	} else if (service_attach(conf, s->conf) == -1 ||
 	    reload_sockets(s, conf, &ls) == -1) {
 		log_errx("reload failed (cannot open sockets): keeping the "
 		    "old configuration");
@@ -703,7 +670,7 @@ start(struct server *s)
 	if (pidfile_setup(s) == -1)
 		return EX_CANTCREAT;
 	listener_passed(&s->pool);
-	if (counters_attach(s->conf, NULL) == -1 ||
+	if (service_attach(s->conf, NULL) == -1 ||
 	    listener_build(s->conf, NULL, &s->pool, NULL, &s->ls) == -1 ||
 	    listener_build_finish(&s->ls, 0) == -1)
 		return EX_OSERR;

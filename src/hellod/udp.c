@@ -13,7 +13,7 @@
 #include "listener.h"
 #include "log.h"
 #include "net.h"
-#include "server.h"
+#include "service.h"
 #include "udp.h"
 
 /* Datagrams read per wake-up: enough to drain a burst, few enough to be fair. */
@@ -228,16 +228,14 @@ udp_answer(struct listener *l, struct msghdr *msg, const unsigned char *req,
 
 	if (udp_badinput(sa, &reason) ||
 	    (udp_from_self(sa) && (reason = "own address") != NULL)) {
-		svc->cnt->refused++;
-		svc->cnt->refused_guard++;
-		limits_log_refused(svc, sa, reason);
+		service_refuse(svc, SR_guard, sa, reason);
 		return;
 	}
 	if (!limits_source_ok(svc, PROTO_UDP, sa, now_ms))
 		return;
 	udp_debug(svc, sa, req, len);
 	n = svc->handler->udp(svc, req, len, out, outmax);
-	svc->cnt->datagrams++;
+	service_count(svc, SC_datagrams);
 	if (n < 0)
 		return;
 	if ((size_t)n > outmax)

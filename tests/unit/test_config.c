@@ -311,7 +311,7 @@ test_every_key(void **state)
 	assert_int_equal(svc->idle_timeout_ms, 300000);
 	assert_false(svc->log_connections);
 	assert_int_equal(svc->log_peer, LOG_PEER_PREFIX);
-	assert_null(svc->cnt);
+	assert_null(svc->state);
 
 	svc = config_find(conf, "banner");
 	assert_non_null(svc);

@@ -1,4 +1,4 @@
-/* Unit tests: the UDP source guard, and the parent's table of children. */
+/* Unit tests: the UDP source guard: bad sources, and the daemon's own endpoints. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "children.h"
-#include "server.h"
+#include "addr.h"
+#include "listener.h"
 #include "udp.h"
 
 static struct sockaddr_storage
@@ -92,42 +92,57 @@ test_guard_addresses(void **state)
 	expect_good(v4("10.1.2.3", 5000));
 }
 
-static void
-test_children_table(void **state)
+/* A listener for the table of own endpoints: proto, address, port. */
+static struct listener *
+own(int proto, const char *host, uint16_t port)
 {
-	struct svc_counters *a = counters_new("a"), *b = counters_new("b");
-	unsigned reaped = 0;
-	int	 i, tries;
+	static struct listener ls[8];
+	static size_t n;
+	const char *err;
+
+	assert_true(n < 8);
+	memset(&ls[n], 0, sizeof(ls[n]));
+	ls[n].proto = proto;
+	assert_int_equal(addr_parse(host, port, &ls[n].addr, &err), 0);
+	return &ls[n++];
+}
+
+/*
+ * A datagram from one of the daemon's own UDP endpoints is its own: an
+ * exact address and port, or any local address on a wildcard's port.
+ */
+static void
+test_from_self(void **state)
+{
+	struct listener *v[4];
+	struct listener_set set = { .v = v, .n = 4 };
+	struct sockaddr_storage ss;
 
 	(void)state;
-	/* A small table, so that slots collide and removal must keep chains. */
-	assert_int_equal(children_init(2), 0);
-	for (i = 0; i < 12; i++) {
-		pid_t pid = fork();
-
-		assert_true(pid != -1);
-		if (pid == 0)
-			_exit(0);
-		if (i == 6)
-			assert_int_equal(children_resize(40), 0);
-		children_add(pid, i % 2 ? a : b);
-	}
-	assert_int_equal(children_count(), 12);
-	assert_int_equal(a->active, 6);
-	assert_int_equal(a->refs, 7);
-	for (tries = 0; tries < 500 && children_count() > 0; tries++) {
-		reaped += children_reap();
-		usleep(10000);
-	}
-	assert_int_equal(reaped, 12);
-	assert_int_equal(children_count(), 0);
-	assert_int_equal(a->active, 0);
-	assert_int_equal(b->active, 0);
-	assert_int_equal(a->refs, 1);
-	assert_int_equal(b->refs, 1);
-	children_free();
-	counters_unref(a);
-	counters_unref(b);
+	v[0] = own(PROTO_UDP, "127.0.0.1", 5000);
+	v[1] = own(PROTO_UDP, "::", 6000);
+	v[2] = own(PROTO_UDP, "0.0.0.0", 6000);
+	v[3] = own(PROTO_TCP, "127.0.0.1", 7000);	/* TCP: not a datagram source */
+	udp_endpoints(&set);
+	ss = v4("127.0.0.1", 5000);
+	assert_true(udp_from_self((struct sockaddr *)&ss));
+	ss = v6("::ffff:127.0.0.1", 5000);
+	assert_true(udp_from_self((struct sockaddr *)&ss));
+	ss = v4("127.0.0.2", 5000);	/* not the address bound */
+	assert_false(udp_from_self((struct sockaddr *)&ss));
+	ss = v4("127.0.0.1", 5001);
+	assert_false(udp_from_self((struct sockaddr *)&ss));
+	ss = v4("127.0.0.9", 6000);	/* a wildcard: every local address */
+	assert_true(udp_from_self((struct sockaddr *)&ss));
+	ss = v6("::1", 6000);
+	assert_true(udp_from_self((struct sockaddr *)&ss));
+	ss = v4("192.0.2.1", 6000);	/* TEST-NET-1: not this host's */
+	assert_false(udp_from_self((struct sockaddr *)&ss));
+	ss = v4("127.0.0.1", 7000);
+	assert_false(udp_from_self((struct sockaddr *)&ss));
+	udp_endpoints(NULL);
+	ss = v4("127.0.0.1", 5000);
+	assert_false(udp_from_self((struct sockaddr *)&ss));
 }
 
 int
@@ -136,7 +151,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_guard_ports),
 		cmocka_unit_test(test_guard_addresses),
-		cmocka_unit_test(test_children_table),
+		cmocka_unit_test(test_from_self),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

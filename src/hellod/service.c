@@ -1,0 +1,156 @@
+/* A service's runtime state: its counters, limiters and log throttle; one table of counters; what a reload keeps. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "limit.h"
+#include "log.h"
+#include "service.h"
+
+#define SERVICE_NAME(name)	#name,
+static const char *const counter_names[] = { SERVICE_COUNTERS(SERVICE_NAME) };
+static const char *const refusal_names[] = { SERVICE_REFUSALS(SERVICE_NAME) };
+#undef SERVICE_NAME
+
+/* Refusal lines logged per service and second, at most. */
+#define REFUSE_LOG_BUDGET	5
+
+static struct svc_state *
+state_new(const char *name)
+{
+	struct svc_state *st = calloc(1, sizeof(*st));
+
+	if (st == NULL)
+		return NULL;
+	strlcpy(st->name, name, sizeof(st->name));
+	st->refs = 1;
+	return st;
+}
+
+/* Forget the limiters of st: they measure what the old settings asked. */
+static void
+state_reset_limits(struct svc_state *st)
+{
+	ratelimit_free(st->rl_tcp);
+	ratelimit_free(st->rl_udp);
+	st->rl_tcp = st->rl_udp = NULL;
+}
+
+void
+service_ref(struct svc_state *st)
+{
+	st->refs++;
+}
+
+void
+service_unref(struct svc_state *st)
+{
+	if (st != NULL && --st->refs == 0) {
+		state_reset_limits(st);
+		free(st);
+	}
+}
+
+/*
+ * What a reload keeps of a service whose name it keeps: the counters and
+ * the live children always (a status must not jump back to zero, and
+ * max_connections and per_source must count the children still running);
+ * the limiters' buckets only while they measure the same thing.
+ */
+static void
+service_keep(struct svc_state *st, const struct service *prev,
+    const struct service *svc)
+{
+	if (prev->source_rate_tcp != svc->source_rate_tcp ||
+	    prev->source_rate_udp != svc->source_rate_udp ||
+	    prev->source_prefix4 != svc->source_prefix4 ||
+	    prev->source_prefix6 != svc->source_prefix6)
+		state_reset_limits(st);
+}
+
+int
+service_attach(struct config *conf, const struct config *old)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->nservices; i++) {
+		struct service *svc = &conf->services[i];
+		struct service *prev = old != NULL ? config_find(old, svc->name) : NULL;
+
+		if (prev != NULL && prev->state != NULL) {
+			svc->state = prev->state;
+			service_ref(svc->state);
+			service_keep(svc->state, prev, svc);
+		} else if ((svc->state = state_new(svc->name)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+void
+service_release(struct config *conf)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->nservices; i++) {
+		service_unref(conf->services[i].state);
+		conf->services[i].state = NULL;
+	}
+}
+
+void
+service_refuse(const struct service *svc, enum service_refusal reason,
+    const struct sockaddr *sa, const char *why)
+{
+	struct svc_state *st = svc->state;
+	char	 peer[ADDR_STRLEN];
+	time_t	 now = time(NULL);
+
+	st->count[SC_refused]++;
+	st->refused[reason]++;
+	if (now != st->log_second) {
+		st->log_second = now;
+		st->log_budget = REFUSE_LOG_BUDGET;
+	}
+	if (st->log_budget == 0) {
+		st->log_suppressed++;
+		return;
+	}
+	st->log_budget--;
+	if (why == NULL)
+		why = refusal_names[reason];
+	if (sa != NULL)
+		addr_format_peer(sa, svc->log_peer, peer, sizeof(peer));
+	else
+		strlcpy(peer, "-", sizeof(peer));
+	if (st->log_suppressed > 0) {
+		log_notice("%s: refused %s reason=%s (and %lu more not logged)",
+		    svc->name, peer, why, st->log_suppressed);
+		st->log_suppressed = 0;
+	} else
+		log_notice("%s: refused %s reason=%s", svc->name, peer, why);
+}
+
+char *
+service_format(const struct service *svc, char *buf, size_t len)
+{
+	const struct svc_state *st = svc->state;
+	size_t	 i, used;
+	int	 n;
+
+	n = snprintf(buf, len, "active=%u", st->active);
+	used = n > 0 ? (size_t)n : 0;
+	for (i = 0; i < SC_COUNT && used < len; i++) {
+		n = snprintf(buf + used, len - used, " %s=%llu",
+		    counter_names[i], (unsigned long long)st->count[i]);
+		used += n > 0 ? (size_t)n : 0;
+	}
+	for (i = 0; i < SR_COUNT && used < len; i++) {
+		n = snprintf(buf + used, len - used, " refused_%s=%llu",
+		    refusal_names[i], (unsigned long long)st->refused[i]);
+		used += n > 0 ? (size_t)n : 0;
+	}
+	return buf;
+}

@@ -1,0 +1,96 @@
+/* A service's runtime state: its counters, limiters and log throttle; one table of counters; what a reload keeps. */
+#ifndef HELLOD_SERVICE_H
+#define HELLOD_SERVICE_H
+
+#include <sys/socket.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+
+/*
+ * The counters of a service, in the order every formatter shows them
+ * (the control socket, SIGUSR1, sd_notify's STATUS=).  A new counter is
+ * one line here; service_format shows it as NAME=N.
+ */
+#define SERVICE_COUNTERS(X)						\
+	X(accepted)		/* TCP connections handed to a child */	\
+	X(datagrams)		/* UDP datagrams answered */		\
+	X(refused)		/* connections closed or datagrams dropped unserved */
+
+/*
+ * Why a connection or a datagram was refused: each is counted as
+ * refused_NAME (and in refused), and logged.  A new reason is one line.
+ */
+#define SERVICE_REFUSALS(X)						\
+	X(guard)		/* UDP: a source that must not be answered */ \
+	X(fork)			/* TCP: no process for a child */	\
+	X(rate)			/* the client's source_rate */
+
+#define SERVICE_ENUM(name)	SC_##name,
+enum service_counter { SERVICE_COUNTERS(SERVICE_ENUM) SC_COUNT };
+#undef SERVICE_ENUM
+#define SERVICE_ENUM(name)	SR_##name,
+enum service_refusal { SERVICE_REFUSALS(SERVICE_ENUM) SR_COUNT };
+#undef SERVICE_ENUM
+
+struct ratelimit;
+
+/*
+ * The state of one service, kept across a reload that keeps the
+ * service's name (see service_attach), and alive while a child of it is.
+ */
+struct svc_state {
+	char		 name[SERVICE_NAME_MAX + 1];
+	unsigned	 refs;		/* the service and each of its live children */
+	unsigned	 active;	/* TCP children alive */
+	uint64_t	 count[SC_COUNT];
+	uint64_t	 refused[SR_COUNT];
+	struct ratelimit *rl_tcp;	/* source_rate buckets, made at first use */
+	struct ratelimit *rl_udp;
+	time_t		 log_second;	/* the throttle of refusal log lines */
+	unsigned	 log_budget;
+	unsigned long	 log_suppressed;
+};
+
+/*
+ * Give every service of conf its state: the state of the service of the
+ * same name in old (NULL at start), or a new one.  What a reload keeps is
+ * decided here, in service_keep().  Returns 0, or -1 when out of memory
+ * (conf then holds states to be released all the same).
+ */
+int	service_attach(struct config *conf, const struct config *old);
+
+/* Drop conf's references to its services' states (before config_free). */
+void	service_release(struct config *conf);
+
+/* A reference more for a live child; service_unref drops one, freeing with the last. */
+void	service_ref(struct svc_state *st);
+void	service_unref(struct svc_state *st);
+
+/* Count one of svc's counters. */
+static inline void
+service_count(const struct service *svc, enum service_counter c)
+{
+	svc->state->count[c]++;
+}
+
+/*
+ * A refusal of a client at sa for reason: counted, and logged as
+ * "SERVICE: refused PEER reason=WHY", but no more than a few lines a
+ * second per service (a flood cannot fill the log): the rest are counted
+ * and reported with the next line that gets through.  why is the text
+ * logged (the reason's name when NULL); sa may be NULL (peer unknown).
+ */
+void	service_refuse(const struct service *svc, enum service_refusal reason,
+	    const struct sockaddr *sa, const char *why);
+
+/*
+ * The counters of svc as "active=N accepted=N ... refused_REASON=N",
+ * every counter of the tables above, into buf.  Returns buf.
+ */
+char	*service_format(const struct service *svc, char *buf, size_t len);
+
+#endif
