@@ -1,4 +1,4 @@
-/* helloc's dialogue mode: each message sent as a line (TCP) or a datagram (UDP), each reply printed. */
+/* helloc's dialogue mode: each message as a line (TCP) or a datagram (UDP), each reply shown. */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netdb.h>

@@ -1,4 +1,4 @@
-/* helloc --get: an HTTP/1.1 GET; URL parsing, the response head, chunked decoding, a progress bar. */
+/* helloc --get: an HTTP/1.1 GET; URL parsing, the response head, chunked decoding, progress. */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>

@@ -16,6 +16,7 @@
 #include "handler.h"
 #include "identity.h"
 #include "log.h"
+#include "util.h"
 
 /* The connection lives on this descriptor in the child. */
 #define CHILD_FD	3
@@ -61,12 +62,12 @@ child_linger(int fd)
 {
 	char	 buf[4096];
 	size_t	 total = 0;
-	uint64_t deadline = conn_now_ms() + 500;
+	uint64_t deadline = util_now_ms() + 500;
 
 	shutdown(fd, SHUT_WR);
 	while (total < 65536) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		uint64_t now = conn_now_ms();
+		uint64_t now = util_now_ms();
 		ssize_t	 n;
 
 		if (now >= deadline || poll(&pfd, 1, (int)(deadline - now)) <= 0)
@@ -81,7 +82,7 @@ child_linger(int fd)
 static void
 child_log_end(const struct conn *c, uint64_t start)
 {
-	uint64_t ms = conn_now_ms() - start;
+	uint64_t ms = util_now_ms() - start;
 
 	log_info("%s: end %s reason=%s duration=%llu.%03llus in=%llu out=%llu",
 	    c->svc->name, c->peername, c->end != NULL ? c->end : "done",
@@ -93,7 +94,7 @@ void
 child_run(struct service *svc, int cfd)
 {
 	struct conn	 c;
-	uint64_t	 start = conn_now_ms();
+	uint64_t	 start = util_now_ms();
 	char		 who[SERVICE_NAME_MAX + 3];
 
 	child_signals();

@@ -270,7 +270,10 @@ listens(const struct sect *s)
 	    s->svc.protocols != 0;
 }
 
-/* One socket a service asks for: its section, its place in the service's list, the earliest section it collides with. */
+/*
+ * One socket a service asks for: its section, its place in the service's
+ * list, the earliest section it collides with.
+ */
 struct csock {
 	size_t		 sect;
 	size_t		 ai;
@@ -397,7 +400,7 @@ check_conflicts(struct parse *p)
 		listen_addrs(&b->svc, wild, &addrs);
 		where = config_sect_where(p->conf, a);
 		config_sect_error(p, b, b->line, "%s %s conflicts with [%s] (%s)",
-		    v[i].proto == PROTO_TCP ? "tcp" : "udp",
+		    addr_proto_name(v[i].proto),
 		    addr_format((const struct sockaddr *)&addrs[v[i].ai].ss,
 		    buf, sizeof(buf)), a->name, where != NULL ? where : "?");
 		free(where);

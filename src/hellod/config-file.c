@@ -1,4 +1,4 @@
-/* The files a configuration reads: regular files on real file systems, and a bounded include glob. */
+/* The files a configuration reads: regular files on real file systems; a bounded include glob. */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>

@@ -45,7 +45,7 @@ struct sect {
 	unsigned	 fileidx;
 	int		 line;
 	bool		 global;
-	bool		 discard;	/* duplicate or misplaced: values checked, then dropped */
+	bool		 discard;	/* duplicate or misplaced: checked, then dropped */
 	int		 keyline[NKEYS];	/* line of each key, 0: not set */
 	char		*port_text;	/* parsed once the protocols are known */
 	struct hval	*hvals;		/* keys of a handler, parsed once it is known */
@@ -97,7 +97,6 @@ char	*config_relative(const char *, const char *);
 
 /* config-schema.c: the keys, their values and their defaults. */
 const struct key *config_key_find(const char *, int, const struct key **);
-const struct key *config_key(const char *, int);
 int	 config_key_line(const struct sect *, const char *, int);
 int	 config_set_value(struct parse *, struct sect *, const struct key *,
 	    const char *, int, void *);

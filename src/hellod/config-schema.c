@@ -538,8 +538,9 @@ config_key_find(const char *name, int scope, const struct key **elsewhere)
 	return NULL;
 }
 
-/* The key called name in scope, which the caller knows to exist. */
-const struct key *
+
+/* The key called name in scope, or NULL. */
+static const struct key *
 config_key(const char *name, int scope)
 {
 	const struct key *other;

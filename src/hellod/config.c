@@ -154,7 +154,7 @@ names_slot(struct parse *p, const char *name)
 	return &p->names[i];
 }
 
-/* The service section called name read so far, or NULL: O(1), so that -t stays fast with many services. */
+/* The service section called name read so far, or NULL: O(1), so -t stays fast. */
 static struct sect *
 find_service(struct parse *p, const char *name)
 {

@@ -12,6 +12,7 @@
 
 #include "addr.h"
 #include "conn.h"
+#include "util.h"
 #include "config.h"
 
 /*
@@ -23,18 +24,6 @@ enum conn_ready {
 	CONN_DEADLINE,
 	CONN_FAILED,		/* c->end says why */
 };
-
-/*
- * Monotonic milliseconds, never affected by changes of the wall clock.
- */
-uint64_t
-conn_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /*
  * Fill c for a new connection on fd: the socket becomes non-blocking, the
@@ -69,7 +58,7 @@ conn_init(struct conn *c, int fd, const struct service *svc)
 	else
 		strlcpy(c->peername, "-", sizeof(c->peername));
 
-	c->last_io_ms = conn_now_ms();
+	c->last_io_ms = util_now_ms();
 }
 
 volatile sig_atomic_t conn_stopping;
@@ -105,7 +94,7 @@ conn_wait(struct conn *c, short events, uint64_t deadline)
 
 	idle = c->svc != NULL ? c->svc->idle_timeout_ms : 0;
 	for (;;) {
-		now = conn_now_ms();
+		now = util_now_ms();
 		until = 0;
 		if (idle > 0) {
 			until = c->last_io_ms + idle;
@@ -159,12 +148,12 @@ conn_read(struct conn *c, void *buf, size_t len, int timeout_ms)
 	ssize_t		n;
 
 	if (timeout_ms >= 0)
-		deadline = conn_now_ms() + (uint64_t)timeout_ms;
+		deadline = util_now_ms() + (uint64_t)timeout_ms;
 	for (;;) {
 		n = recv(c->fd, buf, len, MSG_DONTWAIT);
 		if (n > 0) {
 			c->bytes_in += (uint64_t)n;
-			c->last_io_ms = conn_now_ms();
+			c->last_io_ms = util_now_ms();
 			return n;
 		}
 		if (n == 0) {
@@ -205,7 +194,7 @@ conn_write(struct conn *c, const void *buf, size_t len)
 			p += n;
 			len -= (size_t)n;
 			c->bytes_out += (uint64_t)n;
-			c->last_io_ms = conn_now_ms();
+			c->last_io_ms = util_now_ms();
 			continue;
 		}
 		if (errno == EINTR)

@@ -24,7 +24,7 @@ struct conn {
 	uint64_t	 bytes_in;
 	uint64_t	 bytes_out;
 	uint64_t	 last_io_ms;	/* monotonic time of the last byte either way */
-	const char	*end;		/* how it ended, for the end log line; NULL: still going */
+	const char	*end;		/* how it ended, for the end line; NULL: going on */
 };
 
 /*
@@ -34,9 +34,6 @@ struct conn {
  * between the check and the wait.
  */
 extern volatile sig_atomic_t conn_stopping;
-
-/* Monotonic milliseconds. */
-uint64_t conn_now_ms(void);
 
 /* Fill c for a new connection on fd (peer, local, peername, last_io_ms). */
 void conn_init(struct conn *c, int fd, const struct service *svc);

@@ -148,7 +148,13 @@ control_close(struct control *ctl)
 	ctl->path = NULL;
 }
 
-size_t
+/*
+ * The status text: a first line "hellod VERSION pid N children N", then a
+ * line per service: "NAME PROTOCOLS active=N accepted=N datagrams=N
+ * refused=N refused_guard=N refused_fork=N refused_rate=N".  Returns its length (it may
+ * have been cut to len).
+ */
+static size_t
 control_status(const struct config *conf, unsigned children, char *buf,
     size_t len)
 {

@@ -27,13 +27,4 @@ void	control_close(struct control *ctl);
 void	control_serve(struct control *ctl, const struct config *conf,
 	    unsigned children);
 
-/*
- * The status text: a first line "hellod VERSION pid N children N", then a
- * line per service: "NAME PROTOCOLS active=N accepted=N datagrams=N
- * refused=N refused_guard=N refused_fork=N refused_rate=N".  Returns its length (it may
- * have been cut to len).
- */
-size_t	control_status(const struct config *conf, unsigned children,
-	    char *buf, size_t len);
-
 #endif

@@ -1,4 +1,4 @@
-/* The qotd handler (RFC 865): quotes loaded from a file, one picked at random, CRLF line endings. */
+/* The qotd handler (RFC 865): quotes loaded from a file, one picked at random, CRLF ends. */
 #include <sys/types.h>
 #include <sys/stat.h>
 

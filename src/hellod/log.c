@@ -72,7 +72,7 @@ log_enabled(int priority)
 	return LOG_PRI(priority) <= log_level;
 }
 
-void
+static void
 log_vmsg(int priority, const char *fmt, va_list ap)
 {
 	char	 buf[1024];
@@ -87,7 +87,9 @@ log_vmsg(int priority, const char *fmt, va_list ap)
 	errno = saved;
 }
 
-void
+static void log_msg(int, const char *, ...) __attribute__((format(printf, 2, 3)));
+
+static void
 log_msg(int priority, const char *fmt, ...)
 {
 	va_list	 ap;

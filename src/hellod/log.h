@@ -22,8 +22,6 @@ void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void	log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void	log_vmsg(int priority, const char *fmt, va_list ap);
 
 /* True when a message at priority would be written. */
 bool	log_enabled(int priority);

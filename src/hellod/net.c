@@ -35,6 +35,18 @@ net_pktinfo(int fd, int family)
 	return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
 }
 
+/* Set or clear O_NONBLOCK; returns 0 or -1. */
+static int
+net_set_nonblock(int fd, int on)
+{
+	int	 fl = fcntl(fd, F_GETFL);
+
+	if (fl == -1)
+		return -1;
+	fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+	return fcntl(fd, F_SETFL, fl);
+}
+
 int
 net_listen(int proto, const struct sockaddr *sa, socklen_t salen,
     char *err, size_t errlen)
@@ -81,16 +93,6 @@ net_adopt(int fd, int proto, const struct sockaddr *sa, char *err,
 	return 0;
 }
 
-int
-net_set_nonblock(int fd, int on)
-{
-	int	 fl = fcntl(fd, F_GETFL);
-
-	if (fl == -1)
-		return -1;
-	fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
-	return fcntl(fd, F_SETFL, fl);
-}
 
 /*
  * Whether sa's address belongs to this host: loopback, or an address a

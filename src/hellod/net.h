@@ -29,7 +29,5 @@ int	net_adopt(int fd, int proto, const struct sockaddr *sa, char *err,
 /* True when sa's address is one of this host's (loopback, or bindable). */
 bool	net_is_local(const struct sockaddr *sa);
 
-/* Set or clear O_NONBLOCK; returns 0 or -1. */
-int	net_set_nonblock(int fd, int on);
 
 #endif

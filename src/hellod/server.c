@@ -26,6 +26,7 @@
 #include "server.h"
 #include "service.h"
 #include "udp.h"
+#include "util.h"
 
 #define DEFAULT_PIDFILE	"/run/hellod.pid"
 /* Connections accepted per wake-up of one listener, so one cannot starve the rest. */
@@ -54,15 +55,6 @@ struct server {
 	int		 stop_signal;
 	time_t		 status_second;	/* last STATUS= sent to the service manager */
 };
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int
 poll_add(struct server *s, int fd, void *ptr)
@@ -114,7 +106,7 @@ tcp_maybe_resume(struct server *s)
 {
 	if (!s->paused || tcp_full(s))
 		return;
-	if (s->backoff_until != 0 && now_ms() < s->backoff_until)
+	if (s->backoff_until != 0 && util_now_ms() < s->backoff_until)
 		return;
 	s->backoff_until = 0;
 	tcp_pause(s, false);
@@ -127,7 +119,7 @@ tcp_accept_failed(struct server *s, struct listener *l)
 	    errno == ENOMEM) {
 		log_warn("%s: accept (pausing %d ms)", l->svc->name,
 		    ACCEPT_BACKOFF_MS);
-		s->backoff_until = now_ms() + ACCEPT_BACKOFF_MS;
+		s->backoff_until = util_now_ms() + ACCEPT_BACKOFF_MS;
 		tcp_pause(s, true);
 	} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
 	    errno != ECONNABORTED && errno != EINTR && errno != EPROTO)
@@ -162,7 +154,7 @@ tcp_accept(struct server *s, struct listener *l)
 		}
 		/* Limits sit here, between accept and fork: refusing costs no process. */
 		if (limited && !limits_source_ok(svc, PROTO_TCP,
-		    (struct sockaddr *)&ss, now_ms())) {
+		    (struct sockaddr *)&ss, util_now_ms())) {
 			close(fd);
 			continue;
 		}
@@ -175,7 +167,7 @@ tcp_accept(struct server *s, struct listener *l)
 			    (struct sockaddr *)&ss : NULL, NULL);
 			log_warn("%s: fork (pausing %d ms)", svc->name,
 			    ACCEPT_BACKOFF_MS);
-			s->backoff_until = now_ms() + ACCEPT_BACKOFF_MS;
+			s->backoff_until = util_now_ms() + ACCEPT_BACKOFF_MS;
 			tcp_pause(s, true);
 			return;
 		}
@@ -262,7 +254,7 @@ log_listeners(const struct server *s, bool reloaded)
 		if (reloaded && l->from == &s->ls)
 			continue;
 		log_info("%s: listening on %s %s%s", l->svc->name,
-		    l->proto == PROTO_TCP ? "tcp" : "udp",
+		    addr_proto_name(l->proto),
 		    addr_format((const struct sockaddr *)&l->addr.ss, where,
 		    sizeof(where)), l->activated ?
 		    " (socket activation)" : "");
@@ -351,7 +343,7 @@ reload_commit(struct server *s, struct config *conf, struct listener_set *ls)
 	udp_endpoints(&s->ls);
 }
 
-/* Put the listeners of the set in force back in the poll set, as they were before a failed reload. */
+/* Put the listeners in force back in the poll set, as before a failed reload. */
 static void
 listeners_repoll(struct server *s)
 {
@@ -424,8 +416,8 @@ reload(struct server *s)
 	notify_reloading();
 	conf = config_load(s->opts->config_path, reload_error, NULL, &nerr);
 	if (conf == NULL) {
-		log_errx("reload failed (%u errors): keeping the old "
-		    "configuration", nerr);
+		log_errx("reload failed (%u error%s): keeping the old "
+		    "configuration", nerr, nerr == 1 ? "" : "s");
 	} else if (identity_check(conf) > 0) {
 		log_errx("reload failed (a service's user is out of reach): "
 		    "keeping the old configuration");
@@ -448,13 +440,13 @@ reload(struct server *s)
 static void
 stop_children(struct server *s)
 {
-	uint64_t deadline = now_ms() + s->conf->global.shutdown_grace_ms;
+	uint64_t deadline = util_now_ms() + s->conf->global.shutdown_grace_ms;
 	struct epoll_event ev;
 
 	children_signal(SIGTERM);
 	children_reap();
 	while (children_count() > 0) {
-		uint64_t now = now_ms();
+		uint64_t now = util_now_ms();
 
 		if (now >= deadline) {
 			log_warnx("%u children left after shutdown_grace: "
@@ -497,7 +489,7 @@ next_timeout(const struct server *s)
 
 	if (s->backoff_until == 0)
 		return -1;
-	now = now_ms();
+	now = util_now_ms();
 	return now >= s->backoff_until ? 0 : (int)(s->backoff_until - now);
 }
 

@@ -1,4 +1,4 @@
-/* A service's runtime state: its counters, limiters and log throttle; one table of counters; what a reload keeps. */
+/* A service's runtime state: counters, limiters, log throttle; one table; what a reload keeps. */
 #ifndef HELLOD_SERVICE_H
 #define HELLOD_SERVICE_H
 

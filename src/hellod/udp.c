@@ -15,6 +15,7 @@
 #include "net.h"
 #include "service.h"
 #include "udp.h"
+#include "util.h"
 
 /* Datagrams read per wake-up: enough to drain a burst, few enough to be fair. */
 #define UDP_BATCH	64
@@ -202,16 +203,6 @@ udp_debug(const struct service *svc, const struct sockaddr *sa,
 	    log_vis(vis, sizeof(vis), req, len));
 }
 
-/* Monotonic milliseconds, read once per batch of datagrams. */
-static uint64_t
-udp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* One datagram: guard, source rate, handler, reply from where it was sent to. */
 static void
 udp_answer(struct listener *l, struct msghdr *msg, const unsigned char *req,
@@ -262,7 +253,7 @@ udp_serve(struct listener *l)
 	struct iovec		 iov;
 	struct msghdr		 msg;
 	ssize_t			 n;
-	uint64_t		 now_ms = udp_now_ms();
+	uint64_t		 now_ms = util_now_ms();
 	int			 i;
 
 	for (i = 0; i < UDP_BATCH; i++) {

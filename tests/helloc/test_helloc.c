@@ -1,4 +1,4 @@
-/* Unit tests of helloc's pure parts: URLs, response heads, chunked decoding, percentiles, reports. */
+/* Unit tests of helloc's pure parts: URLs, response heads, chunked bodies, percentiles, reports. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

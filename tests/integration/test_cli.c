@@ -19,17 +19,14 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "snippets.h"
 
 #define ARGS(...)	((const char *const[]){ __VA_ARGS__, NULL })
 
 static const char *const good_conf =
     "[global]\n"
     "max_children = 10\n"
-    "[hello]\n"
-    "protocol = tcp udp\n"
-    "port = @P0@\n"
-    "bind = 127.0.0.1\n"
-    "handler = hello\n"
+    SN_HELLO_TCP_UDP
     "[echo]\n"
     "protocol = tcp\n"
     "port = @P1@\n"

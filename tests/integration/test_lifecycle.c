@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "snippets.h"
 
 #define T_MS		5000
 #define FLOOD		500
@@ -26,32 +27,16 @@
 static const char *const conf_hello =
     "[global]\n"
     "shutdown_grace = 3s\n"
-    "[hello]\n"
-    "protocol = tcp\n"
-    "port = @P0@\n"
-    "bind = 127.0.0.1\n"
-    "handler = hello\n";
+    SN_HELLO_TCP;
 
 static const char *const conf_two =
     "[global]\n"
     "max_children = 2\n"
-    "[hello]\n"
-    "protocol = tcp\n"
-    "port = @P0@\n"
-    "bind = 127.0.0.1\n"
-    "handler = hello\n";
+    SN_HELLO_TCP;
 
 static const char *const conf_status =
-    "[hello]\n"
-    "protocol = tcp\n"
-    "port = @P0@\n"
-    "bind = 127.0.0.1\n"
-    "handler = hello\n"
-    "[echo]\n"
-    "protocol = tcp udp\n"
-    "port = @P1@\n"
-    "bind = 127.0.0.1\n"
-    "handler = echo\n";
+    SN_HELLO_TCP
+    SN_ECHO_P1;
 
 static int
 greeted(uint16_t port)

@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "snippets.h"
 
 #define T_MS		5000
 #define RSYSLOG_MS	10000
@@ -67,11 +68,7 @@ static unsigned nmarker;
 static const char *const conf_local3 =
     "[global]\n"
     "facility = local3\n"
-    "[hello]\n"
-    "protocol = tcp udp\n"
-    "port = @P0@\n"
-    "bind = 127.0.0.1\n"
-    "handler = hello\n"
+    SN_HELLO_TCP_UDP
     "[echo]\n"
     "protocol = tcp\n"
     "port = @P1@\n"
@@ -80,21 +77,13 @@ static const char *const conf_local3 =
 
 /* The same without a facility: the default is daemon. */
 static const char *const conf_default =
-    "[hello]\n"
-    "protocol = tcp\n"
-    "port = @P0@\n"
-    "bind = 127.0.0.1\n"
-    "handler = hello\n";
+    SN_HELLO_TCP;
 
 /* One service fewer, and the facility changed to local4. */
 static const char *const conf_local4 =
     "[global]\n"
     "facility = local4\n"
-    "[hello]\n"
-    "protocol = tcp udp\n"
-    "port = @P0@\n"
-    "bind = 127.0.0.1\n"
-    "handler = hello\n";
+    SN_HELLO_TCP_UDP;
 
 /* Line 9 holds an unknown key and line 11 a bad port. */
 static const char *const conf_broken =
@@ -116,11 +105,7 @@ static const char *const conf_notice =
     "[global]\n"
     "facility = local3\n"
     "log_level = notice\n"
-    "[hello]\n"
-    "protocol = tcp udp\n"
-    "port = @P0@\n"
-    "bind = 127.0.0.1\n"
-    "handler = hello\n";
+    SN_HELLO_TCP_UDP;
 
 static void
 sleep_ms(int ms)

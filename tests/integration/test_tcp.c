@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "snippets.h"
 
 #define T_MS	5000
 
@@ -342,11 +343,7 @@ test_qotd(void **state)
 }
 
 static const char *const conf_idle =
-    "[hello]\n"
-    "protocol = tcp\n"
-    "port = @P0@\n"
-    "bind = 127.0.0.1\n"
-    "handler = hello\n"
+    SN_HELLO_TCP
     "idle_timeout = 1s\n";
 
 static void

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "snippets.h"
 
 #define T_MS	5000
 
@@ -24,11 +25,7 @@ static const char *const names[] = { "Michael", "Tracy", "Sarah" };
 
 /* The tutorial's service: hello on TCP and UDP, loopback. */
 static const char *const conf =
-    "[hello]\n"
-    "protocol = tcp udp\n"
-    "port = @P0@\n"
-    "bind = 127.0.0.1\n"
-    "handler = hello\n"
+    SN_HELLO_TCP_UDP
     "greeting = Welcome!\n";
 
 static struct daemon d;

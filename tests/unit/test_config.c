@@ -819,7 +819,8 @@ test_bad_values(void **state)
 	    "t.ini:9: [hello] quit: invalid value \"\" (must not be empty)",
 	    "t.ini:10: [hello] log_connections: invalid value \"2\" "
 	    "(must be yes/no, true/false, on/off or 1/0)",
-	    "t.ini:11: [hello] log_peer: invalid value \"all\" (must be full, prefix, hash or none)",
+	    "t.ini:11: [hello] log_peer: invalid value \"all\" "
+	    "(must be full, prefix, hash or none)",
 	    "t.ini:12: [hello] user: invalid value \"\" (must not be empty)");
 	EXPECT("[h]\nprotocol = sctp\nport = 0\nhandler = hello\nreply = %s and %s\n",
 	    "t.ini:2: [h] protocol: invalid value \"sctp\" (must be tcp, udp or \"tcp udp\")",
@@ -893,7 +894,8 @@ test_bind(void **state)
 	    "t.ini:5: [h] bind: \"0.0.0.0\" conflicts with \"127.0.0.1\"");
 	EXPECT("[h]\n" ECHO_SVC "bind =\n",
 	    "t.ini:5: [h] bind: invalid value \"\" (must be one or more addresses)");
-	conf = load_ok("[h]\n" ECHO_SVC "bind = 127.0.0.1\t::1 ::ffff:127.0.0.1 127.0.0.2 fe80::1%lo\n");
+	conf = load_ok("[h]\n" ECHO_SVC
+	    "bind = 127.0.0.1\t::1 ::ffff:127.0.0.1 127.0.0.2 fe80::1%lo\n");
 	assert_int_equal(conf->services[0].nbinds, 5);
 	assert_int_equal(addr_port((struct sockaddr *)&conf->services[0].binds[4].ss), 7007);
 	config_free(conf);

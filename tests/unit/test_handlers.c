@@ -1,4 +1,4 @@
-/* Unit tests of the handlers: hello framing, the pure helpers, UDP replies, TCP over socketpairs. */
+/* Unit tests of the handlers: hello framing, pure helpers, UDP replies, TCP over socketpairs. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +23,7 @@
 #include "config.h"
 #include "conn.h"
 #include "handler.h"
+#include "util.h"
 
 /* Every wait of the client side gives up after this long. */
 #define WAIT_MS		3000
@@ -635,7 +636,7 @@ tcp_finish(struct tcp_run *r)
 static uint64_t
 now_ms(void)
 {
-	return conn_now_ms();
+	return util_now_ms();
 }
 
 /*
