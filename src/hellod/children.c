@@ -17,6 +17,7 @@
 struct child {
 	pid_t		 pid;		/* 0: empty slot */
 	struct svc_state *st;
+	struct client	 cl;		/* keylen 0: not counted per client */
 };
 
 static struct child	*table;
@@ -51,14 +52,13 @@ children_init(unsigned max)
 }
 
 static void
-table_insert(pid_t pid, struct svc_state *st)
+table_insert(const struct child *c)
 {
-	size_t	 i = slot_of(pid);
+	size_t	 i = slot_of(c->pid);
 
 	while (table[i].pid != 0)
 		i = (i + 1) & mask;
-	table[i].pid = pid;
-	table[i].st = st;
+	table[i] = *c;
 }
 
 int
@@ -75,7 +75,7 @@ children_resize(unsigned max)
 	}
 	for (i = 0; i < oldsize; i++)
 		if (old[i].pid != 0)
-			table_insert(old[i].pid, old[i].st);
+			table_insert(&old[i]);
 	free(old);
 	return 0;
 }
@@ -89,9 +89,14 @@ children_free(void)
 }
 
 void
-children_add(pid_t pid, struct svc_state *st)
+children_add(pid_t pid, struct svc_state *st, const struct client *cl)
 {
-	table_insert(pid, st);
+	struct child c = { .pid = pid, .st = st };
+
+	/* Not counted per client when memory runs out: better than refusing. */
+	if (cl != NULL && conctab_add(&st->conc, cl) == 0)
+		c.cl = *cl;
+	table_insert(&c);
 	service_ref(st);
 	st->active++;
 	alive++;
@@ -128,6 +133,8 @@ child_gone(pid_t pid)
 	if (table[i].pid == 0)
 		return;		/* not ours: a detaching parent, say */
 	table[i].st->active--;
+	if (table[i].cl.keylen != 0)
+		conctab_del(table[i].st->conc, &table[i].cl);
 	service_unref(table[i].st);
 	table_remove(i);
 	alive--;

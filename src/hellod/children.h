@@ -13,8 +13,14 @@ int	children_init(unsigned max);
 int	children_resize(unsigned max);
 void	children_free(void);
 
-/* Record a new child of the service whose state is st (takes a reference). */
-void	children_add(pid_t pid, struct svc_state *st);
+struct client;
+
+/*
+ * Record a new child of the service whose state is st (takes a
+ * reference), and of the client cl when the service counts its clients'
+ * connections (per_source; else NULL).
+ */
+void	children_add(pid_t pid, struct svc_state *st, const struct client *cl);
 
 /* Reap every child that has exited, without blocking; returns how many. */
 unsigned children_reap(void);

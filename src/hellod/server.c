@@ -126,52 +126,83 @@ tcp_accept_failed(struct server *s, struct listener *l)
 		log_warn("%s: accept", l->svc->name);
 }
 
+/* refuse_message lines sent a second per service, at most. */
+#define REFUSE_LINES_RATE	20
+
 /*
- * The hot path: accept, fork, close.  Everything per connection that can
- * wait (peer formatting, process title, logging) happens in the child.
+ * Refuse a connection: count and log it, send refuse_message (if any,
+ * and not more than REFUSE_LINES_RATE a second: a flood must not cost a
+ * write each), and close.  The send does not wait: a client that cannot
+ * take one line at once does not get it.
+ */
+static void
+tcp_refuse(const struct service *svc, int fd, int why,
+    const struct sockaddr *sa)
+{
+	char	 line[1024];
+	int	 n;
+
+	service_refuse(svc, (enum service_refusal)why, sa, NULL);
+	if (svc->refuse_message != NULL && bucket_take(&svc->state->refuse_lines,
+	    REFUSE_LINES_RATE, util_now_ms())) {
+		n = snprintf(line, sizeof(line), "%s\r\n", svc->refuse_message);
+		if (n > 0)
+			(void)send(fd, line, (size_t)n < sizeof(line) ? (size_t)n :
+			    sizeof(line) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	close(fd);
+}
+
+/*
+ * The hot path: accept, check, fork, close.  Everything per connection
+ * that can wait (peer formatting, process title, logging) happens in the
+ * child; the peer's address is asked for only when a check needs it.
  */
 static void
 tcp_accept(struct server *s, struct listener *l)
 {
 	struct service	*svc = l->svc;
 	struct sockaddr_storage ss;
+	struct sockaddr	*sa = svc->needs_peer ? (struct sockaddr *)&ss : NULL;
 	socklen_t	 sslen;
-	bool		 limited = svc->source_rate_tcp != 0;
+	struct client	 cl = { .keylen = 0 };
 	pid_t		 pid;
-	int		 fd, i;
+	int		 fd, i, why;
 
 	for (i = 0; i < ACCEPT_BATCH; i++) {
 		if (tcp_full(s)) {
 			tcp_pause(s, true);
 			return;
 		}
-		/* The peer's address only when a limit needs it: the child finds it itself. */
 		sslen = sizeof(ss);
-		if ((fd = accept4(l->fd, limited ? (struct sockaddr *)&ss : NULL,
-		    limited ? &sslen : NULL, SOCK_CLOEXEC)) == -1) {
+		if ((fd = accept4(l->fd, sa, sa != NULL ? &sslen : NULL,
+		    SOCK_CLOEXEC)) == -1) {
 			tcp_accept_failed(s, l);
 			return;
 		}
 		/* Limits sit here, between accept and fork: refusing costs no process. */
-		if (limited && !limits_source_ok(svc, PROTO_TCP,
-		    (struct sockaddr *)&ss, util_now_ms())) {
-			close(fd);
-			continue;
+		if (svc->limited) {
+			if (sa != NULL)
+				client_of(svc, sa, &cl);
+			if ((why = limits_admit(svc, PROTO_TCP, sa, &cl,
+			    util_now_ms())) != -1) {
+				tcp_refuse(svc, fd, why, sa);
+				continue;
+			}
 		}
 		if ((pid = fork()) == 0)
 			child_run(svc, fd);
 		close(fd);
 		if (pid == -1) {
 			/* Out of processes: refuse this one, pause rather than spin. */
-			service_refuse(svc, SR_fork, limited ?
-			    (struct sockaddr *)&ss : NULL, NULL);
+			service_refuse(svc, SR_max_children, sa, NULL);
 			log_warn("%s: fork (pausing %d ms)", svc->name,
 			    ACCEPT_BACKOFF_MS);
 			s->backoff_until = util_now_ms() + ACCEPT_BACKOFF_MS;
 			tcp_pause(s, true);
 			return;
 		}
-		children_add(pid, svc->state);
+		children_add(pid, svc->state, svc->per_source != 0 ? &cl : NULL);
 		service_count(svc, SC_accepted);
 	}
 }

@@ -36,6 +36,7 @@ state_reset_limits(struct svc_state *st)
 	ratelimit_free(st->rl_tcp);
 	ratelimit_free(st->rl_udp);
 	st->rl_tcp = st->rl_udp = NULL;
+	memset(&st->rate, 0, sizeof(st->rate));
 }
 
 void
@@ -49,15 +50,17 @@ service_unref(struct svc_state *st)
 {
 	if (st != NULL && --st->refs == 0) {
 		state_reset_limits(st);
+		conctab_free(st->conc);
 		free(st);
 	}
 }
 
 /*
  * What a reload keeps of a service whose name it keeps: the counters and
- * the live children always (a status must not jump back to zero, and
- * max_connections and per_source must count the children still running);
- * the limiters' buckets only while they measure the same thing.
+ * the count of live children, of the service and per client, always (a
+ * status must not jump back to zero, and max_connections and per_source
+ * must count the children still running); the rates' buckets only while
+ * they measure the same thing.
  */
 static void
 service_keep(struct svc_state *st, const struct service *prev,
@@ -65,6 +68,7 @@ service_keep(struct svc_state *st, const struct service *prev,
 {
 	if (prev->source_rate_tcp != svc->source_rate_tcp ||
 	    prev->source_rate_udp != svc->source_rate_udp ||
+	    prev->rate != svc->rate ||
 	    prev->source_prefix4 != svc->source_prefix4 ||
 	    prev->source_prefix6 != svc->source_prefix6)
 		state_reset_limits(st);
@@ -105,7 +109,7 @@ service_refuse(const struct service *svc, enum service_refusal reason,
     const struct sockaddr *sa, const char *why)
 {
 	struct svc_state *st = svc->state;
-	char	 peer[ADDR_STRLEN];
+	char	 peer[ADDR_STRLEN], detail[128];
 	time_t	 now = time(NULL);
 
 	st->count[SC_refused]++;
@@ -119,18 +123,22 @@ service_refuse(const struct service *svc, enum service_refusal reason,
 		return;
 	}
 	st->log_budget--;
-	if (why == NULL)
-		why = refusal_names[reason];
 	if (sa != NULL)
 		addr_format_peer(sa, svc->log_peer, peer, sizeof(peer));
 	else
 		strlcpy(peer, "-", sizeof(peer));
+	if (why != NULL)
+		snprintf(detail, sizeof(detail), " detail=\"%s\"", why);
+	else
+		detail[0] = '\0';
 	if (st->log_suppressed > 0) {
-		log_notice("%s: refused %s reason=%s (and %lu more not logged)",
-		    svc->name, peer, why, st->log_suppressed);
+		log_notice("%s: refused %s reason=%s%s (and %lu more not logged)",
+		    svc->name, peer, refusal_names[reason], detail,
+		    st->log_suppressed);
 		st->log_suppressed = 0;
 	} else
-		log_notice("%s: refused %s reason=%s", svc->name, peer, why);
+		log_notice("%s: refused %s reason=%s%s", svc->name, peer,
+		    refusal_names[reason], detail);
 }
 
 char *

@@ -216,14 +216,18 @@ udp_answer(struct listener *l, struct msghdr *msg, const unsigned char *req,
 	struct msghdr	 reply;
 	ssize_t		 n;
 	size_t		 outmax = len > 512 ? len : 512;
+	int		 why;
 
 	if (udp_badinput(sa, &reason) ||
 	    (udp_from_self(sa) && (reason = "own address") != NULL)) {
 		service_refuse(svc, SR_guard, sa, reason);
 		return;
 	}
-	if (!limits_source_ok(svc, PROTO_UDP, sa, now_ms))
+	if (svc->limited_udp && (why = limits_admit(svc, PROTO_UDP, sa, NULL,
+	    now_ms)) != -1) {
+		service_refuse(svc, (enum service_refusal)why, sa, NULL);
 		return;
+	}
 	udp_debug(svc, sa, req, len);
 	n = svc->handler->udp(svc, req, len, out, outmax);
 	service_count(svc, SC_datagrams);

@@ -38,7 +38,7 @@ test_children_table(void **state)
 			_exit(0);
 		if (i == 6)
 			assert_int_equal(children_resize(40), 0);
-		children_add(pid, i % 2 ? a : b);
+		children_add(pid, i % 2 ? a : b, NULL);
 	}
 	assert_int_equal(children_count(), 12);
 	assert_int_equal(a->active, 6);
