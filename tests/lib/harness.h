@@ -118,6 +118,9 @@ uint64_t now_ms(void);
 
 /* TCP client: connect to host ("127.0.0.1", "::1") within timeout_ms; fd or -1. */
 int	tcp_connect(const char *host, uint16_t port, int timeout_ms);
+/* The same from the address src ("127.0.0.2"), or any when NULL. */
+int	tcp_connect_from(const char *src, const char *host, uint16_t port,
+	    int timeout_ms);
 /* Send all of buf; 0 or -1. */
 int	send_all(int fd, const void *buf, size_t len);
 int	send_str(int fd, const char *s);
@@ -161,6 +164,9 @@ int	hold_port(int type, uint16_t port);
  * there.  Fails the test on error.
  */
 int	unix_socket(const char *path, int type, bool connect_it);
+
+/* The number after " key=" in the status line of service name, from the control socket. */
+unsigned long control_value(const char *path, const char *name, const char *key);
 
 /* Everything a daemon's control socket at path says, into buf; its length (> 0). */
 size_t	control_read(const char *path, char *buf, size_t len);
