@@ -1,4 +1,4 @@
-/* Everything after fork() in a TCP child: set-up, the handler, the end line. */
+/* Everything after fork() in a child: set-up, the handler, the end line. */
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include "child.h"
 #include "config.h"
 #include "conn.h"
+#include "exec.h"
 #include "handler.h"
 #include "identity.h"
 #include "log.h"
@@ -83,38 +84,51 @@ static void
 child_log_end(const struct conn *c, uint64_t start)
 {
 	uint64_t ms = util_now_ms() - start;
+	char	 status[32] = "";
 
-	log_info("%s: end %s reason=%s duration=%llu.%03llus in=%llu out=%llu",
-	    c->svc->name, c->peername, c->end != NULL ? c->end : "done",
+	if (c->exited) {
+		struct exec_run r = { .status = c->status };
+
+		status[0] = ' ';
+		exec_outcome(&r, status + 1, sizeof(status) - 1);
+	}
+	log_info("%s: end %s reason=%s%s duration=%llu.%03llus in=%llu out=%llu",
+	    c->svc->name, c->peername, c->end != NULL ? c->end : "done", status,
 	    (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000),
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out);
 }
 
 void
-child_run(struct service *svc, int cfd)
+child_reset(int fd)
+{
+	child_signals();
+	/*
+	 * Forget the parent's syslog socket first: it may well be descriptor
+	 * CHILD_FD, and closelog() after the dup2 would close fd.  The next
+	 * log line opens a socket of the child's own.
+	 */
+	log_reopen();
+	if (fd != CHILD_FD && dup2(fd, CHILD_FD) == -1)
+		_exit(EX_OSERR);
+	/* Listeners, epoll, signalfd, pidfile, control socket: none is ours. */
+	closefrom(CHILD_FD + 1);
+}
+
+void
+child_run(struct service *svc, int cfd, unsigned long connnum)
 {
 	struct conn	 c;
 	uint64_t	 start = util_now_ms();
 	char		 who[SERVICE_NAME_MAX + 3];
 
-	child_signals();
-	/*
-	 * Forget the parent's syslog socket first: it may well be descriptor
-	 * CHILD_FD, and closelog() after the dup2 would close the connection.
-	 * The next log line opens a socket of the child's own.
-	 */
-	log_reopen();
-	if (cfd != CHILD_FD) {
-		if (dup2(cfd, CHILD_FD) == -1)
-			_exit(EX_OSERR);
-		cfd = CHILD_FD;
-	}
-	/* Listeners, epoll, signalfd, pidfile, control socket: none is ours. */
-	closefrom(CHILD_FD + 1);
+	child_reset(cfd);
+	cfd = CHILD_FD;
 	conn_init(&c, cfd, svc);
+	c.connnum = connnum;
 	setproctitle("%s %s", svc->name, c.peername);
 	snprintf(who, sizeof(who), "%s: ", svc->name);
-	if (identity_switch(svc->user, svc->group, who, true) == -1)
+	if (identity_switch(svc->user, svc->group, who, true) == -1 ||
+	    identity_drop_caps(who) == -1)
 		_exit(EX_OSERR);
 	if (svc->log_connections)
 		log_info("%s: connect %s", svc->name, c.peername);

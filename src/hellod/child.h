@@ -1,4 +1,4 @@
-/* Everything after fork() in a TCP child: set-up, the handler, the end line. */
+/* Everything after fork() in a child: set-up, the handler, the end line. */
 #ifndef HELLOD_CHILD_H
 #define HELLOD_CHILD_H
 
@@ -6,10 +6,19 @@ struct service;
 
 /*
  * In the child of a new connection cfd for svc: reset signals, close every
- * other descriptor, set the process title, switch to the service's user,
- * log, run the handler, log the end, and _exit.  Never returns.
+ * other descriptor, set the process title, switch to the service's user
+ * and drop every capability, log, run the handler, log the end, and
+ * _exit.  connnum is the client's connections to the service now, this
+ * one too.  Never returns.
  */
 __attribute__((noreturn))
-void	child_run(struct service *svc, int cfd);
+void	child_run(struct service *svc, int cfd, unsigned long connnum);
+
+/*
+ * The first steps of any child: the signals back to the child's (SIGTERM
+ * caught, and blocked but while waiting), the parent's log socket
+ * forgotten, fd moved to descriptor 3 and every other one above closed.
+ */
+void	child_reset(int fd);
 
 #endif

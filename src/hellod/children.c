@@ -18,6 +18,7 @@ struct child {
 	pid_t		 pid;		/* 0: empty slot */
 	struct svc_state *st;
 	struct client	 cl;		/* keylen 0: not counted per client */
+	unsigned long	 listener;	/* the UDP socket it serves, or 0 */
 };
 
 static struct child	*table;
@@ -89,9 +90,10 @@ children_free(void)
 }
 
 void
-children_add(pid_t pid, struct svc_state *st, const struct client *cl)
+children_add(pid_t pid, struct svc_state *st, const struct client *cl,
+    unsigned long listener)
 {
-	struct child c = { .pid = pid, .st = st };
+	struct child c = { .pid = pid, .st = st, .listener = listener };
 
 	/* Not counted per client when memory runs out: better than refusing. */
 	if (cl != NULL && conctab_add(&st->conc, cl) == 0)
@@ -123,26 +125,31 @@ table_remove(size_t i)
 	}
 }
 
-static void
+/* Forget pid; the listener it served (0 for none). */
+static unsigned long
 child_gone(pid_t pid)
 {
 	size_t	 i = slot_of(pid);
+	unsigned long listener;
 
 	while (table[i].pid != 0 && table[i].pid != pid)
 		i = (i + 1) & mask;
 	if (table[i].pid == 0)
-		return;		/* not ours: a detaching parent, say */
+		return 0;	/* not ours: a detaching parent, say */
+	listener = table[i].listener;
 	table[i].st->active--;
 	if (table[i].cl.keylen != 0)
 		conctab_del(table[i].st->conc, &table[i].cl);
 	service_unref(table[i].st);
 	table_remove(i);
 	alive--;
+	return listener;
 }
 
 unsigned
-children_reap(void)
+children_reap(void (*done)(void *arg, unsigned long listener), void *arg)
 {
+	unsigned long listener;
 	unsigned n = 0;
 	pid_t	 pid;
 	int	 status;
@@ -151,7 +158,8 @@ children_reap(void)
 		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
 			log_warnx("child %ld killed by signal %d", (long)pid,
 			    WTERMSIG(status));
-		child_gone(pid);
+		if ((listener = child_gone(pid)) != 0 && done != NULL)
+			done(arg, listener);
 		n++;
 	}
 	return n;

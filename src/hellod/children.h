@@ -18,12 +18,20 @@ struct client;
 /*
  * Record a new child of the service whose state is st (takes a
  * reference), and of the client cl when the service counts its clients'
- * connections (per_source; else NULL).
+ * connections (per_source, exec; else NULL).  A child that serves a UDP
+ * socket on its own names the listener by its id (else 0): when it has
+ * exited, children_reap hands the id to its callback.
  */
-void	children_add(pid_t pid, struct svc_state *st, const struct client *cl);
+void	children_add(pid_t pid, struct svc_state *st, const struct client *cl,
+	    unsigned long listener);
 
-/* Reap every child that has exited, without blocking; returns how many. */
-unsigned children_reap(void);
+/*
+ * Reap every child that has exited, without blocking; returns how many.
+ * For a child that served a UDP socket, done(arg, id) is called (done may
+ * be NULL).
+ */
+unsigned children_reap(void (*done)(void *arg, unsigned long listener),
+	    void *arg);
 
 /* Children alive now. */
 unsigned children_count(void);

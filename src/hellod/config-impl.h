@@ -29,7 +29,7 @@
  * struct sect can keep a line per key; config-schema.c checks it at
  * compile time.
  */
-#define NKEYS	35
+#define NKEYS	32
 extern const struct key config_keys[];
 
 /* A value for a key of a handler, kept as read until the section's handler is known. */

@@ -83,9 +83,6 @@ const struct key config_keys[] = {
 	UNSUPPORTED("log"),
 	UNSUPPORTED("proxy_protocol"),
 	UNSUPPORTED("proxy_from"),
-	UNSUPPORTED("exec"),
-	UNSUPPORTED("env"),
-	UNSUPPORTED("passenv"),
 };
 _Static_assert(sizeof(config_keys) / sizeof(config_keys[0]) == NKEYS,
     "NKEYS in config-impl.h must count the keys of the schema");
@@ -479,11 +476,6 @@ config_set_value(struct parse *p, struct sect *s, const struct key *k, const cha
 		if ((h = handler_find(v)) != NULL) {
 			memcpy(dst, &h, sizeof(h));
 			return 0;
-		}
-		if (strcmp(v, "exec") == 0) {
-			config_sect_error(p, s, line,
-			    "handler: \"exec\" is not supported by this version of hellod");
-			return -1;
 		}
 		handler_names(why, sizeof(why));
 		err = why;

@@ -25,6 +25,9 @@ struct conn {
 	uint64_t	 bytes_out;
 	uint64_t	 last_io_ms;	/* monotonic time of the last byte either way */
 	uint64_t	 end_ms;	/* max_duration runs out then; 0: never */
+	unsigned long	 connnum;	/* the client's connections now, this one too */
+	bool		 exited;	/* a program ran: status says how it ended */
+	int		 status;
 	const char	*end;		/* how it ended, for the end line; NULL: going on */
 };
 

@@ -18,10 +18,12 @@
 #include "children.h"
 #include "config.h"
 #include "control.h"
+#include "handler.h"
 #include "identity.h"
 #include "limit.h"
 #include "listener.h"
 #include "log.h"
+#include "net.h"
 #include "notify.h"
 #include "server.h"
 #include "service.h"
@@ -78,8 +80,19 @@ listener_poll(struct server *s, struct listener *l, bool on)
 }
 
 /*
- * At max_children the TCP listeners leave the poll set: new connections
- * wait in the kernel's listen backlog, and are accepted when a child exits.
+ * Whether l belongs in the poll set: not while a child serves it (UDP
+ * "wait"), and a listener that forks not while accepting is paused.
+ */
+static bool
+listener_wanted(const struct server *s, const struct listener *l)
+{
+	return l->busy == 0 && (!s->paused || !listener_forks(l));
+}
+
+/*
+ * At max_children the listeners that fork leave the poll set: new
+ * connections wait in the kernel's listen backlog (datagrams in the
+ * socket's queue), and are taken when a child exits.
  */
 static void
 tcp_pause(struct server *s, bool pause)
@@ -90,8 +103,7 @@ tcp_pause(struct server *s, bool pause)
 		return;
 	s->paused = pause;
 	for (i = 0; i < s->ls.n; i++)
-		if (s->ls.v[i]->proto == PROTO_TCP)
-			listener_poll(s, s->ls.v[i], !pause);
+		listener_poll(s, s->ls.v[i], listener_wanted(s, s->ls.v[i]));
 }
 
 static bool
@@ -181,17 +193,16 @@ tcp_accept(struct server *s, struct listener *l)
 			return;
 		}
 		/* Limits sit here, between accept and fork: refusing costs no process. */
-		if (svc->limited) {
-			if (sa != NULL)
-				client_of(svc, sa, &cl);
-			if ((why = limits_admit(svc, PROTO_TCP, sa, &cl,
-			    util_now_ms())) != -1) {
-				tcp_refuse(svc, fd, why, sa);
-				continue;
-			}
+		if (sa != NULL)
+			client_of(svc, sa, &cl);
+		if (svc->limited && (why = limits_admit(svc, PROTO_TCP, sa, &cl,
+		    util_now_ms())) != -1) {
+			tcp_refuse(svc, fd, why, sa);
+			continue;
 		}
 		if ((pid = fork()) == 0)
-			child_run(svc, fd);
+			child_run(svc, fd, svc->counts_clients ?
+			    conctab_get(svc->state->conc, &cl) + 1 : 0);
 		close(fd);
 		if (pid == -1) {
 			/* Out of processes: refuse this one, pause rather than spin. */
@@ -202,9 +213,55 @@ tcp_accept(struct server *s, struct listener *l)
 			tcp_pause(s, true);
 			return;
 		}
-		children_add(pid, svc->state, svc->per_source != 0 ? &cl : NULL);
+		children_add(pid, svc->state, svc->counts_clients ? &cl : NULL, 0);
 		service_count(svc, SC_accepted);
 	}
+}
+
+/*
+ * A datagram on a UDP "wait" service's socket: at max_children it waits
+ * in the socket's queue; else a child takes the socket over, and it
+ * leaves the poll set until that child has exited (udp_done).
+ */
+static void
+udp_wake_child(struct server *s, struct listener *l)
+{
+	pid_t	 pid;
+
+	if (tcp_full(s)) {
+		tcp_pause(s, true);
+		return;
+	}
+	if ((pid = udp_wake(l)) <= 0) {
+		if (pid == -1) {
+			log_warn("%s: fork (pausing %d ms)", l->svc->name,
+			    ACCEPT_BACKOFF_MS);
+			s->backoff_until = util_now_ms() + ACCEPT_BACKOFF_MS;
+			tcp_pause(s, true);
+		}
+		return;
+	}
+	l->busy = pid;
+	listener_poll(s, l, false);
+	children_add(pid, l->svc->state, NULL, l->id);
+	service_count(l->svc, SC_accepted);
+}
+
+/* The child that served the UDP socket of listener id is gone: watch it again. */
+static void
+udp_done(void *arg, unsigned long id)
+{
+	struct server	*s = arg;
+	struct listener	*l = listener_by_id(&s->ls, id);
+
+	if (l == NULL)
+		return;		/* a reload closed it meanwhile */
+	l->busy = 0;
+	(void)net_set_nonblock(l->fd, 1);
+	if (udp_unwoken(l))
+		log_notice("%s: the program left the datagram that woke it "
+		    "unread: dropped", l->svc->name);
+	listener_poll(s, l, listener_wanted(s, l));
 }
 
 /* Signals are events: read them all, note what to do after this batch. */
@@ -366,10 +423,9 @@ reload_commit(struct server *s, struct config *conf, struct listener_set *ls)
 		log_warnx("cannot grow the child table");
 	log_setup(conf->global.facility,
 	    s->opts->debug ? LOG_DEBUG : conf->global.log_level);
-	/* New sockets join the poll set; TCP ones wait while accepting is paused. */
+	/* New sockets join the poll set; those that fork wait while accepting is paused. */
 	for (i = 0; i < s->ls.n; i++)
-		listener_poll(s, s->ls.v[i],
-		    s->ls.v[i]->proto == PROTO_UDP || !s->paused);
+		listener_poll(s, s->ls.v[i], listener_wanted(s, s->ls.v[i]));
 	control_update(s);
 	udp_endpoints(&s->ls);
 }
@@ -381,8 +437,7 @@ listeners_repoll(struct server *s)
 	size_t	 i;
 
 	for (i = 0; i < s->ls.n; i++)
-		listener_poll(s, s->ls.v[i],
-		    s->ls.v[i]->proto == PROTO_UDP || !s->paused);
+		listener_poll(s, s->ls.v[i], listener_wanted(s, s->ls.v[i]));
 }
 
 /*
@@ -475,7 +530,7 @@ stop_children(struct server *s)
 	struct epoll_event ev;
 
 	children_signal(SIGTERM);
-	children_reap();
+	children_reap(udp_done, s);
 	while (children_count() > 0) {
 		uint64_t now = util_now_ms();
 
@@ -487,7 +542,7 @@ stop_children(struct server *s)
 		}
 		if (epoll_wait(s->epfd, &ev, 1, (int)(deadline - now)) > 0)
 			signal_read(s);
-		children_reap();
+		children_reap(udp_done, s);
 	}
 }
 
@@ -540,7 +595,10 @@ dispatch(struct server *s, struct epoll_event *ev)
 		tcp_accept(s, (struct listener *)kind);
 		break;
 	case SRC_UDP:
-		udp_serve((struct listener *)kind);
+		if (((struct listener *)kind)->svc->handler->udp_spawn != NULL)
+			udp_wake_child(s, (struct listener *)kind);
+		else
+			udp_serve((struct listener *)kind);
 		break;
 	}
 }
@@ -562,7 +620,7 @@ loop(struct server *s)
 		/* Acted on after the batch: a reload frees listeners evs may name. */
 		if (s->want_reap) {
 			s->want_reap = false;
-			children_reap();
+			children_reap(udp_done, s);
 			status_update(s);
 		}
 		tcp_maybe_resume(s);
@@ -718,7 +776,7 @@ start(struct server *s)
 	if (s->ctl.fd != -1 && poll_add(s, s->ctl.fd, &s->ctl) == -1)
 		control_close(&s->ctl);
 	for (i = 0; i < s->ls.n; i++)
-		listener_poll(s, s->ls.v[i], true);
+		listener_poll(s, s->ls.v[i], listener_wanted(s, s->ls.v[i]));
 	return EX_OK;
 }
 

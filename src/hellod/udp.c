@@ -281,3 +281,81 @@ udp_serve(struct listener *l)
 		udp_answer(l, &msg, req, (size_t)n, out, now_ms);
 	}
 }
+
+/* Drop the datagram at the head of fd's queue. */
+static void
+udp_drop(int fd)
+{
+	char	 byte;
+
+	(void)recv(fd, &byte, 1, MSG_DONTWAIT);
+}
+
+/*
+ * Peek at the datagram at the head of fd's queue: its source into *from,
+ * its length and a keyed hash of its first bytes.  Returns 0, or -1 when
+ * there is none.
+ */
+static int
+udp_peek(int fd, struct sockaddr_storage *from, size_t *len, uint64_t *sum)
+{
+	unsigned char	 buf[512];
+	struct iovec	 iov = { buf, sizeof(buf) };
+	struct msghdr	 msg;
+	ssize_t		 n;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_name = from;
+	msg.msg_namelen = sizeof(*from);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if ((n = recvmsg(fd, &msg, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC)) == -1)
+		return -1;
+	*len = (size_t)n;
+	*sum = addr_keyed_hash(buf, (size_t)n < sizeof(buf) ? (size_t)n :
+	    sizeof(buf));
+	return 0;
+}
+
+bool
+udp_unwoken(struct listener *l)
+{
+	struct sockaddr_storage from;
+	size_t	 len;
+	uint64_t sum;
+
+	if (udp_peek(l->fd, &from, &len, &sum) == -1 || len != l->woke.len ||
+	    sum != l->woke.sum || !addr_equal((struct sockaddr *)&from,
+	    (struct sockaddr *)&l->woke.from))
+		return false;
+	udp_drop(l->fd);
+	return true;
+}
+
+pid_t
+udp_wake(struct listener *l)
+{
+	struct service	*svc = l->svc;
+	const struct sockaddr *sa = (const struct sockaddr *)&l->woke.from;
+	const char	*reason;
+	int		 i, why;
+
+	for (i = 0; i < UDP_BATCH; i++) {
+		if (udp_peek(l->fd, &l->woke.from, &l->woke.len, &l->woke.sum) == -1)
+			return 0;
+		if (udp_badinput(sa, &reason) ||
+		    (udp_from_self(sa) && (reason = "own address") != NULL)) {
+			service_refuse(svc, SR_guard, sa, reason);
+			udp_drop(l->fd);
+			continue;
+		}
+		if (svc->limited_udp && (why = limits_admit(svc, PROTO_UDP, sa,
+		    NULL, util_now_ms())) != -1) {
+			service_refuse(svc, (enum service_refusal)why, sa, NULL);
+			udp_drop(l->fd);
+			continue;
+		}
+		return svc->handler->udp_spawn(svc, l->fd, sa);
+	}
+	return 0;
+}

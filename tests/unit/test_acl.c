@@ -1,4 +1,4 @@
-/* Unit tests: access lists, prefixes parsed, nested and mapped addresses matched, against a scan. */
+/* Unit tests: access lists: prefixes parsed, nested and mapped addresses matched, vs a scan. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -603,7 +603,7 @@ test_syntax_errors(void **state)
 	/* Indented, it continues the value above (inih's multi-line values). */
 	EXPECT("[h]\n" ECHO_SVC " = 1\n",
 	    "t.ini:4: [h] handler: invalid value \"echo = 1\" (must be hello, banner, "
-	    "echo, discard, chargen, daytime, time or qotd)");
+	    "echo, discard, chargen, daytime, time, qotd or exec)");
 	EXPECT("[h\n" ECHO_SVC,
 	    "t.ini:1: syntax error: section header without \"]\"");
 	EXPECT("[h] x\n" ECHO_SVC,
@@ -723,7 +723,7 @@ static void
 test_unsupported(void **state)
 {
 	static const char *const names[] = {
-		"exec", "env", "passenv", "proxy_protocol", "proxy_from",
+		"proxy_protocol", "proxy_from",
 	};
 	char text[256], want[256];
 	size_t i;
@@ -737,8 +737,9 @@ test_unsupported(void **state)
 	}
 	EXPECT("[global]\nlog = journal\n",
 	    "t.ini:2: [global] log: not supported by this version of hellod");
-	EXPECT("[x]\nprotocol = tcp\nport = 1234\nhandler = exec\n",
-	    "t.ini:4: [x] handler: \"exec\" is not supported by this version of hellod");
+	/* exec's own keys, under another handler. */
+	EXPECT("[web]\n" ECHO_SVC "exec = /bin/cat\n",
+	    "t.ini:5: [web] exec: only valid with handler exec");
 }
 
 /* The keys of access control and limits: their values, bounds and errors. */
