@@ -2,6 +2,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,8 +20,11 @@
 #include "log.h"
 #include "util.h"
 
-/* The connection lives on this descriptor in the child. */
+/* The connection lives on this descriptor in the child, the report socket on the next. */
 #define CHILD_FD	3
+#define REPORT_FD	4
+
+int child_report_fd = -1;
 
 static void
 child_sigterm(int sig)
@@ -108,10 +112,31 @@ child_reset(int fd)
 	 * log line opens a socket of the child's own.
 	 */
 	log_reopen();
+	/* Out of the way first, should either sit where the other goes. */
+	if ((fd == REPORT_FD || child_report_fd == CHILD_FD) &&
+	    ((fd = fcntl(fd, F_DUPFD, REPORT_FD + 1)) == -1 ||
+	    (child_report_fd != -1 && (child_report_fd = fcntl(child_report_fd,
+	    F_DUPFD, REPORT_FD + 1)) == -1)))
+		_exit(EX_OSERR);
 	if (fd != CHILD_FD && dup2(fd, CHILD_FD) == -1)
 		_exit(EX_OSERR);
+	if (child_report_fd != -1 && child_report_fd != REPORT_FD &&
+	    dup2(child_report_fd, REPORT_FD) == -1)
+		_exit(EX_OSERR);
+	child_report_fd = child_report_fd != -1 ? REPORT_FD : -1;
 	/* Listeners, epoll, signalfd, pidfile, control socket: none is ours. */
-	closefrom(CHILD_FD + 1);
+	closefrom(REPORT_FD + 1);
+}
+
+/* Tell the parent the connection's bytes, for its counters. */
+static void
+child_report(const struct conn *c)
+{
+	struct child_report r = { .pid = getpid(), .bytes_in = c->bytes_in,
+	    .bytes_out = c->bytes_out };
+
+	if (child_report_fd != -1)
+		(void)send(child_report_fd, &r, sizeof(r), MSG_DONTWAIT);
 }
 
 void
@@ -135,6 +160,7 @@ child_run(struct service *svc, int cfd, unsigned long connnum)
 	svc->handler->tcp(&c);
 	if (svc->log_connections)
 		child_log_end(&c, start);
+	child_report(&c);
 	child_linger(cfd);
 	_exit(0);
 }

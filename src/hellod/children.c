@@ -165,6 +165,21 @@ children_reap(void (*done)(void *arg, unsigned long listener), void *arg)
 	return n;
 }
 
+void
+children_report(pid_t pid, uint64_t bytes_in, uint64_t bytes_out)
+{
+	size_t	 i;
+
+	if (table == NULL || pid <= 0)
+		return;
+	for (i = slot_of(pid); table[i].pid != 0; i = (i + 1) & mask)
+		if (table[i].pid == pid) {
+			table[i].st->count[SC_bytes_in] += bytes_in;
+			table[i].st->count[SC_bytes_out] += bytes_out;
+			return;
+		}
+}
+
 unsigned
 children_count(void)
 {

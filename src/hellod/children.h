@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct svc_state;
 
@@ -17,8 +18,7 @@ struct client;
 
 /*
  * Record a new child of the service whose state is st (takes a
- * reference), and of the client cl when the service counts its clients'
- * connections (per_source, exec; else NULL).  A child that serves a UDP
+ * reference), and of the client cl (NULL for none).  A child that serves a UDP
  * socket on its own names the listener by its id (else 0): when it has
  * exited, children_reap hands the id to its callback.
  */
@@ -32,6 +32,9 @@ void	children_add(pid_t pid, struct svc_state *st, const struct client *cl,
  */
 unsigned children_reap(void (*done)(void *arg, unsigned long listener),
 	    void *arg);
+
+/* The bytes a child reports of its connection, added to its service's counters. */
+void	children_report(pid_t pid, uint64_t bytes_in, uint64_t bytes_out);
 
 /* Children alive now. */
 unsigned children_count(void);

@@ -251,12 +251,9 @@ check_service(struct parse *p, struct sect *s)
 		svc->source_rate_udp = UDP_SOURCE_RATE;
 	}
 	check_tcp_only(p, s);
-	svc->counts_clients = svc->per_source != 0 ||
-	    (svc->handler != NULL && svc->handler->counts_clients);
-	svc->needs_peer = svc->allow.n > 0 || svc->deny.n > 0 ||
-	    svc->counts_clients || svc->source_rate_tcp != 0;
-	svc->limited = svc->needs_peer || svc->max_connections != 0 ||
-	    svc->rate != 0;
+	svc->limited = svc->allow.n > 0 || svc->deny.n > 0 ||
+	    svc->per_source != 0 || svc->source_rate_tcp != 0 ||
+	    svc->max_connections != 0 || svc->rate != 0;
 	svc->limited_udp = svc->allow.n > 0 || svc->deny.n > 0 ||
 	    svc->source_rate_udp != 0 || svc->rate != 0;
 	nerrors = p->nerrors;

@@ -41,9 +41,7 @@ struct service {
 	unsigned	 max_duration_ms; /* TCP: a connection's longest life; 0: none */
 	char		*refuse_message; /* TCP: a line to a refused client, or NULL */
 	bool		 limited;	/* TCP: a check between accept and fork */
-	bool		 needs_peer;	/* TCP: one needs the client's address */
 	bool		 limited_udp;	/* UDP: a check before the handler */
-	bool		 counts_clients; /* TCP: live connections per client */
 	bool		 log_connections;
 	enum log_peer	 log_peer;
 	struct svc_state *state;	/* runtime; NULL in a freshly loaded config */

@@ -471,7 +471,6 @@ const struct handler handler_exec = {
 	.protocols = PROTO_TCP | PROTO_UDP,
 	.tcp = exec_tcp,
 	.udp_spawn = exec_udp_spawn,
-	.counts_clients = true,
 	.keys = exec_keys,
 	.conf_size = sizeof(struct exec_conf),
 	.prepare = exec_prepare,

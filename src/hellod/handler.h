@@ -47,8 +47,6 @@ struct handler {
 	 */
 	pid_t		(*udp_spawn)(const struct service *svc, int fd,
 			    const struct sockaddr *from);
-	/* TCP: count each client's live connections (TCPCONNNUM). */
-	bool		 counts_clients;
 	/*
 	 * Its keys (config-key.h), up to one with a NULL name, or NULL:
 	 * their values go to svc->hconf, conf_size bytes it is given for

@@ -19,7 +19,9 @@ struct listener_set {
 };
 
 /* What an epoll event points at: every source starts with its kind. */
-enum source_kind { SRC_SIGNAL, SRC_CONTROL, SRC_TCP, SRC_UDP };
+enum source_kind {
+	SRC_SIGNAL, SRC_CONTROL, SRC_CONTROL_CLIENT, SRC_REPORT, SRC_TCP, SRC_UDP
+};
 
 struct listener {
 	enum source_kind kind;		/* SRC_TCP or SRC_UDP: keep first */

@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <libutil.h>
@@ -27,6 +29,7 @@
 #include "notify.h"
 #include "server.h"
 #include "service.h"
+#include "status.h"
 #include "udp.h"
 #include "util.h"
 
@@ -49,11 +52,14 @@ struct server {
 	struct {
 		enum source_kind kind;
 		int	 fd;
-	}		 sig;
+	}		 sig, report;	/* signals; children's reports (read end) */
 	struct pidfh	*pfh;
 	bool		 paused;	/* TCP listeners out of epoll: max_children or EMFILE */
 	uint64_t	 backoff_until;	/* monotonic ms; 0: none */
 	bool		 want_reload, want_stop, want_status, want_reap;
+	time_t		 started, loaded;	/* wall clock, for the status */
+	uint64_t	 started_ms;
+	const char	*reload_result;	/* "none", "ok", "failed" */
 	int		 stop_signal;
 	time_t		 status_second;	/* last STATUS= sent to the service manager */
 };
@@ -168,14 +174,15 @@ tcp_refuse(const struct service *svc, int fd, int why,
 /*
  * The hot path: accept, check, fork, close.  Everything per connection
  * that can wait (peer formatting, process title, logging) happens in the
- * child; the peer's address is asked for only when a check needs it.
+ * child.  The parent keeps the live connections of each client (for
+ * per_source, TCPCONNNUM and the control socket's sources).
  */
 static void
 tcp_accept(struct server *s, struct listener *l)
 {
 	struct service	*svc = l->svc;
 	struct sockaddr_storage ss;
-	struct sockaddr	*sa = svc->needs_peer ? (struct sockaddr *)&ss : NULL;
+	struct sockaddr	*sa = (struct sockaddr *)&ss;
 	socklen_t	 sslen;
 	struct client	 cl = { .keylen = 0 };
 	pid_t		 pid;
@@ -187,22 +194,19 @@ tcp_accept(struct server *s, struct listener *l)
 			return;
 		}
 		sslen = sizeof(ss);
-		if ((fd = accept4(l->fd, sa, sa != NULL ? &sslen : NULL,
-		    SOCK_CLOEXEC)) == -1) {
+		if ((fd = accept4(l->fd, sa, &sslen, SOCK_CLOEXEC)) == -1) {
 			tcp_accept_failed(s, l);
 			return;
 		}
 		/* Limits sit here, between accept and fork: refusing costs no process. */
-		if (sa != NULL)
-			client_of(svc, sa, &cl);
+		client_of(svc, sa, &cl);
 		if (svc->limited && (why = limits_admit(svc, PROTO_TCP, sa, &cl,
 		    util_now_ms())) != -1) {
 			tcp_refuse(svc, fd, why, sa);
 			continue;
 		}
 		if ((pid = fork()) == 0)
-			child_run(svc, fd, svc->counts_clients ?
-			    conctab_get(svc->state->conc, &cl) + 1 : 0);
+			child_run(svc, fd, conctab_get(svc->state->conc, &cl) + 1);
 		close(fd);
 		if (pid == -1) {
 			/* Out of processes: refuse this one, pause rather than spin. */
@@ -213,8 +217,9 @@ tcp_accept(struct server *s, struct listener *l)
 			tcp_pause(s, true);
 			return;
 		}
-		children_add(pid, svc->state, svc->counts_clients ? &cl : NULL, 0);
+		children_add(pid, svc->state, &cl, 0);
 		service_count(svc, SC_accepted);
+		sources_note(svc, sa, SOURCE_ACCEPTED);
 	}
 }
 
@@ -262,6 +267,42 @@ udp_done(void *arg, unsigned long id)
 		log_notice("%s: the program left the datagram that woke it "
 		    "unread: dropped", l->svc->name);
 	listener_poll(s, l, listener_wanted(s, l));
+}
+
+/*
+ * A datagram socket pair for the children's reports: the parent reads
+ * one end, every child inherits the other (child_report_fd).
+ */
+static int
+report_setup(struct server *s)
+{
+	int	 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
+	    sv) == -1)
+		return -1;
+	s->report.kind = SRC_REPORT;
+	s->report.fd = sv[0];
+	child_report_fd = sv[1];
+	return poll_add(s, s->report.fd, &s->report);
+}
+
+/* The children's reports of their connections' bytes: read them all. */
+static void
+report_read(struct server *s)
+{
+	struct child_report r;
+
+	while (recv(s->report.fd, &r, sizeof(r), MSG_DONTWAIT) == sizeof(r))
+		children_report(r.pid, r.bytes_in, r.bytes_out);
+}
+
+/* Reap: the reports first, so that a child's bytes reach its service. */
+static void
+reap(struct server *s)
+{
+	report_read(s);
+	children_reap(udp_done, s);
 }
 
 /* Signals are events: read them all, note what to do after this batch. */
@@ -385,6 +426,45 @@ reload_error(void *arg, const char *msg)
 	log_errx("%s", msg);
 }
 
+/* What the control socket tells of the daemon. */
+static void
+server_info(void *arg, struct status_info *si)
+{
+	const struct server *s = arg;
+
+	si->conf = s->conf;
+	si->config_path = s->opts->config_path;
+	si->started = s->started;
+	si->started_ms = s->started_ms;
+	si->loaded = s->loaded;
+	si->reload = s->reload_result;
+	si->children = children_count();
+}
+
+/*
+ * Open the control socket of the config in force: owned by [global]
+ * user and group, when started as root to drop to them, so that the
+ * daemon's user can reach it.
+ */
+static void
+control_start(struct server *s)
+{
+	const struct global *g = &s->conf->global;
+	struct passwd *pw = g->user != NULL ? getpwnam(g->user) : NULL;
+	struct group *gr = g->group != NULL ? getgrnam(g->group) : NULL;
+	uid_t	 uid = (uid_t)-1;
+	gid_t	 gid = (gid_t)-1;
+
+	if (geteuid() == 0 && (pw != NULL || gr != NULL)) {
+		uid = pw != NULL ? pw->pw_uid : 0;
+		gid = gr != NULL ? gr->gr_gid : pw->pw_gid;
+	}
+	s->ctl.info = server_info;
+	s->ctl.arg = s;
+	s->ctl.epfd = s->epfd;
+	control_open(&s->ctl, g->control, uid, gid);
+}
+
 static void
 control_update(struct server *s)
 {
@@ -397,8 +477,10 @@ control_update(struct server *s)
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->ctl.fd, NULL);
 		control_close(&s->ctl);
 	}
-	if (want != NULL && control_open(&s->ctl, want) == 0 &&
-	    poll_add(s, s->ctl.fd, &s->ctl) == -1)
+	if (want == NULL)
+		return;
+	control_start(s);
+	if (s->ctl.fd != -1 && poll_add(s, s->ctl.fd, &s->ctl) == -1)
 		control_close(&s->ctl);
 }
 
@@ -502,20 +584,25 @@ reload(struct server *s)
 	notify_reloading();
 	conf = config_load(s->opts->config_path, reload_error, NULL, &nerr);
 	if (conf == NULL) {
+		s->reload_result = "failed";
 		log_errx("reload failed (%u error%s): keeping the old "
 		    "configuration", nerr, nerr == 1 ? "" : "s");
 	} else if (identity_check(conf) > 0) {
+		s->reload_result = "failed";
 		log_errx("reload failed (a service's user is out of reach): "
 		    "keeping the old configuration");
 		config_release(conf);
 	} else if (service_attach(conf, s->conf) == -1 ||
 	    reload_sockets(s, conf, &ls) == -1) {
+		s->reload_result = "failed";
 		log_errx("reload failed (cannot open sockets): keeping the "
 		    "old configuration");
 		config_release(conf);
 	} else {
 		reload_commit(s, conf, &ls);
 		log_listeners(s, true);
+		s->reload_result = "ok";
+		s->loaded = time(NULL);
 		log_info("configuration reloaded: %zu services",
 		    conf->nservices);
 	}
@@ -530,7 +617,7 @@ stop_children(struct server *s)
 	struct epoll_event ev;
 
 	children_signal(SIGTERM);
-	children_reap(udp_done, s);
+	reap(s);
 	while (children_count() > 0) {
 		uint64_t now = util_now_ms();
 
@@ -542,7 +629,7 @@ stop_children(struct server *s)
 		}
 		if (epoll_wait(s->epfd, &ev, 1, (int)(deadline - now)) > 0)
 			signal_read(s);
-		children_reap(udp_done, s);
+		reap(s);
 	}
 }
 
@@ -571,12 +658,13 @@ stop(struct server *s)
 static int
 next_timeout(const struct server *s)
 {
-	uint64_t now;
+	uint64_t now = util_now_ms();
+	int	 ctl = control_timeout(&s->ctl, now), back;
 
 	if (s->backoff_until == 0)
-		return -1;
-	now = util_now_ms();
-	return now >= s->backoff_until ? 0 : (int)(s->backoff_until - now);
+		return ctl;
+	back = now >= s->backoff_until ? 0 : (int)(s->backoff_until - now);
+	return ctl == -1 || back < ctl ? back : ctl;
 }
 
 static void
@@ -589,7 +677,13 @@ dispatch(struct server *s, struct epoll_event *ev)
 		signal_read(s);
 		break;
 	case SRC_CONTROL:
-		control_serve(&s->ctl, s->conf, children_count());
+		control_accept(&s->ctl);
+		break;
+	case SRC_REPORT:
+		report_read(s);
+		break;
+	case SRC_CONTROL_CLIENT:
+		control_client_event((struct control_client *)kind, ev->events);
 		break;
 	case SRC_TCP:
 		tcp_accept(s, (struct listener *)kind);
@@ -617,10 +711,11 @@ loop(struct server *s)
 		}
 		for (i = 0; i < n; i++)
 			dispatch(s, &evs[i]);
+		control_tick(&s->ctl, util_now_ms());
 		/* Acted on after the batch: a reload frees listeners evs may name. */
 		if (s->want_reap) {
 			s->want_reap = false;
-			children_reap(udp_done, s);
+			reap(s);
 			status_update(s);
 		}
 		tcp_maybe_resume(s);
@@ -756,7 +851,7 @@ start(struct server *s)
 	    listener_build_finish(&s->ls, 0) == -1)
 		return EX_OSERR;
 	if (s->conf->global.control != NULL)
-		control_open(&s->ctl, s->conf->global.control);
+		control_start(s);
 	if (!s->opts->foreground && detach() == -1) {
 		log_err("detach");
 		return EX_OSERR;
@@ -769,10 +864,12 @@ start(struct server *s)
 		return EX_OSERR;
 	if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    poll_add(s, s->sig.fd, &s->sig) == -1 ||
+	    report_setup(s) == -1 ||
 	    children_init(s->conf->global.max_children) == -1) {
 		log_err("event loop set-up");
 		return EX_OSERR;
 	}
+	s->ctl.epfd = s->epfd;
 	if (s->ctl.fd != -1 && poll_add(s, s->ctl.fd, &s->ctl) == -1)
 		control_close(&s->ctl);
 	for (i = 0; i < s->ls.n; i++)
@@ -791,7 +888,11 @@ server_run(struct config *conf, const struct server_opts *opts)
 	s.opts = opts;
 	s.epfd = -1;
 	s.sig.fd = -1;
+	s.report.fd = -1;
 	s.ctl.fd = -1;
+	s.started = s.loaded = time(NULL);
+	s.started_ms = util_now_ms();
+	s.reload_result = "none";
 	if ((rc = start(&s)) != EX_OK) {
 		if (s.pfh != NULL)
 			pidfile_remove(s.pfh);
@@ -814,6 +915,8 @@ server_run(struct config *conf, const struct server_opts *opts)
 	udp_endpoints(NULL);
 	children_free();
 	close(s.sig.fd);
+	close(s.report.fd);
+	close(child_report_fd);
 	close(s.epfd);
 	return EX_OK;
 }

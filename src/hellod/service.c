@@ -8,6 +8,7 @@
 #include "limit.h"
 #include "log.h"
 #include "service.h"
+#include "util.h"
 
 #define SERVICE_NAME(name)	#name,
 static const char *const counter_names[] = { SERVICE_COUNTERS(SERVICE_NAME) };
@@ -51,6 +52,7 @@ service_unref(struct svc_state *st)
 	if (st != NULL && --st->refs == 0) {
 		state_reset_limits(st);
 		conctab_free(st->conc);
+		sources_free(st->sources);
 		free(st);
 	}
 }
@@ -114,6 +116,7 @@ service_refuse(const struct service *svc, enum service_refusal reason,
 
 	st->count[SC_refused]++;
 	st->refused[reason]++;
+	sources_note(svc, sa, SOURCE_REFUSED);
 	if (now != st->log_second) {
 		st->log_second = now;
 		st->log_budget = REFUSE_LOG_BUDGET;
@@ -161,4 +164,19 @@ service_format(const struct service *svc, char *buf, size_t len)
 		used += n > 0 ? (size_t)n : 0;
 	}
 	return buf;
+}
+
+void
+service_json(const struct service *svc, struct buf *b)
+{
+	const struct svc_state *st = svc->state;
+	size_t	 i;
+
+	buf_printf(b, "\"active\":%u", st != NULL ? st->active : 0);
+	for (i = 0; i < SC_COUNT; i++)
+		buf_printf(b, ",\"%s\":%llu", counter_names[i],
+		    st != NULL ? (unsigned long long)st->count[i] : 0ULL);
+	for (i = 0; i < SR_COUNT; i++)
+		buf_printf(b, ",\"refused_%s\":%llu", refusal_names[i],
+		    st != NULL ? (unsigned long long)st->refused[i] : 0ULL);
 }

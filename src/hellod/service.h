@@ -16,8 +16,11 @@
  * one line here; service_format shows it as NAME=N.
  */
 #define SERVICE_COUNTERS(X)						\
-	X(accepted)		/* TCP connections handed to a child */	\
-	X(datagrams)		/* UDP datagrams answered */		\
+	X(accepted)		/* TCP connections (UDP sockets) handed to a child */ \
+	X(datagrams_in)		/* UDP datagrams received */		\
+	X(datagrams_out)	/* UDP datagrams sent in reply */	\
+	X(bytes_in)		/* bytes received, TCP (as children report) and UDP */ \
+	X(bytes_out)		/* bytes sent */			\
 	X(refused)		/* connections closed or datagrams dropped unserved */
 
 /*
@@ -42,6 +45,7 @@ enum service_refusal { SERVICE_REFUSALS(SERVICE_ENUM) SR_COUNT };
 #undef SERVICE_ENUM
 
 #include "limit.h"
+#include "sources.h"
 
 /*
  * The state of one service, kept across a reload that keeps the
@@ -58,6 +62,7 @@ struct svc_state {
 	struct bucket	 rate;		/* the service's rate */
 	struct conctab	*conc;		/* per_source: live connections per client */
 	struct bucket	 refuse_lines;	/* refuse_message lines sent */
+	struct sources	*sources;	/* the busiest clients, for the control socket */
 	time_t		 log_second;	/* the throttle of refusal log lines */
 	unsigned	 log_budget;
 	unsigned long	 log_suppressed;
@@ -78,11 +83,17 @@ void	service_release(struct config *conf);
 void	service_ref(struct svc_state *st);
 void	service_unref(struct svc_state *st);
 
-/* Count one of svc's counters. */
+/* Count one of svc's counters (n of it). */
 static inline void
 service_count(const struct service *svc, enum service_counter c)
 {
 	svc->state->count[c]++;
+}
+
+static inline void
+service_add(const struct service *svc, enum service_counter c, uint64_t n)
+{
+	svc->state->count[c] += n;
 }
 
 /*
@@ -101,5 +112,9 @@ void	service_refuse(const struct service *svc, enum service_refusal reason,
  * every counter of the tables above, into buf.  Returns buf.
  */
 char	*service_format(const struct service *svc, char *buf, size_t len);
+
+/* The same as the members of a JSON object: "\"active\":N,...". */
+struct buf;
+void	service_json(const struct service *svc, struct buf *b);
 
 #endif

@@ -218,6 +218,8 @@ udp_answer(struct listener *l, struct msghdr *msg, const unsigned char *req,
 	size_t		 outmax = len > 512 ? len : 512;
 	int		 why;
 
+	service_count(svc, SC_datagrams_in);
+	service_add(svc, SC_bytes_in, len);
 	if (udp_badinput(sa, &reason) ||
 	    (udp_from_self(sa) && (reason = "own address") != NULL)) {
 		service_refuse(svc, SR_guard, sa, reason);
@@ -229,8 +231,8 @@ udp_answer(struct listener *l, struct msghdr *msg, const unsigned char *req,
 		return;
 	}
 	udp_debug(svc, sa, req, len);
+	sources_note(svc, sa, SOURCE_DATAGRAM);
 	n = svc->handler->udp(svc, req, len, out, outmax);
-	service_count(svc, SC_datagrams);
 	if (n < 0)
 		return;
 	if ((size_t)n > outmax)
@@ -243,8 +245,13 @@ udp_answer(struct listener *l, struct msghdr *msg, const unsigned char *req,
 	reply.msg_iov = &iov;
 	reply.msg_iovlen = 1;
 	udp_copy_pktinfo(msg, &reply, cbuf, sizeof(cbuf));
-	if (sendmsg(l->fd, &reply, MSG_DONTWAIT) == -1 && errno != EAGAIN)
-		log_debug("%s: sendmsg: %s", svc->name, strerror(errno));
+	if (sendmsg(l->fd, &reply, MSG_DONTWAIT) == -1) {
+		if (errno != EAGAIN)
+			log_debug("%s: sendmsg: %s", svc->name, strerror(errno));
+		return;
+	}
+	service_count(svc, SC_datagrams_out);
+	service_add(svc, SC_bytes_out, (uint64_t)n);
 }
 
 void

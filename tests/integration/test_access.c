@@ -131,7 +131,7 @@ test_allow_deny_udp(void **state)
 	}
 	assert_true(log_wait(&d, "echo: refused 127.0.0.2:", T_MS));
 	assert_int_equal(control_value(ctl(), "echo", "refused_deny"), 1);
-	assert_int_equal(control_value(ctl(), "echo", "datagrams"), 1);
+	assert_int_equal(control_value(ctl(), "echo", "datagrams_out"), 1);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 

@@ -91,8 +91,8 @@ test_udp_self_loop(void **state)
 	spoof(d.port[0], d.port[1], "loop");
 	spoof(d.port[1], d.port[0], "loop");
 	usleep(300 * 1000);
-	assert_int_equal(status_of(ctl, "echo", "datagrams"), 0);
-	assert_int_equal(status_of(ctl, "hello", "datagrams"), 0);
+	assert_int_equal(status_of(ctl, "echo", "datagrams_out"), 0);
+	assert_int_equal(status_of(ctl, "hello", "datagrams_out"), 0);
 	assert_int_equal(status_of(ctl, "echo", "refused_guard"), 2);
 	assert_int_equal(status_of(ctl, "hello", "refused_guard"), 1);
 	assert_true(log_contains(&d, "reason=guard detail=\"own address\""));

@@ -1106,9 +1106,19 @@ unix_socket(const char *path, int type, bool connect_it)
 size_t
 control_read(const char *path, char *buf, size_t len)
 {
-	int	 fd = unix_socket(path, SOCK_STREAM, true);
-	ssize_t	 n = read_all(fd, buf, len, 5000);
+	return control_ask(path, "status", buf, len);
+}
 
+size_t
+control_ask(const char *path, const char *command, char *buf, size_t len)
+{
+	int	 fd = unix_socket(path, SOCK_STREAM, true);
+	ssize_t	 n;
+
+	assert_int_equal(send_str(fd, command), 0);
+	assert_int_equal(send_str(fd, "\n"), 0);
+	shutdown(fd, SHUT_WR);
+	n = read_all(fd, buf, len, 5000);
 	close(fd);
 	assert_true(n > 0);
 	return (size_t)n;

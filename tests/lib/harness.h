@@ -168,7 +168,10 @@ int	unix_socket(const char *path, int type, bool connect_it);
 /* The number after " key=" in the status line of service name, from the control socket. */
 unsigned long control_value(const char *path, const char *name, const char *key);
 
-/* Everything a daemon's control socket at path says, into buf; its length (> 0). */
+/* What the control socket at path answers to one command, into buf; its length (> 0). */
+size_t	control_ask(const char *path, const char *command, char *buf, size_t len);
+
+/* Its answer to "status". */
 size_t	control_read(const char *path, char *buf, size_t len);
 
 #endif

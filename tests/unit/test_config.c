@@ -762,7 +762,6 @@ test_limit_keys(void **state)
 	assert_int_equal(svc->max_duration_ms, 3600000);
 	value_is(svc, "refuse_message", "Busy, try later.");
 	assert_true(svc->limited);
-	assert_true(svc->needs_peer);
 	config_free(conf);
 	/* Defaults: unlimited, no list; a TCP service without limits checks nothing. */
 	conf = load_ok("[h]\n" ECHO_SVC "max_duration = unlimited\nrate = unlimited\n");
