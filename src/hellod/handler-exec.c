@@ -1,4 +1,4 @@
-/* The exec handler: a program per TCP connection (inetd's nowait), or per busy UDP socket (wait). */
+/* The exec handler: a program per TCP connection (nowait), or per busy UDP socket (wait). */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
