@@ -262,8 +262,8 @@ command(struct control_client *cc, char *line)
 	cc->answered = true;
 }
 
-/* Send what cc has to send, without waiting; false when cc is to go. */
-static bool
+/* Send what cc has to send, without waiting; -1 on an error, 1 when all is sent. */
+static int
 client_flush(struct control_client *cc)
 {
 	ssize_t	 n;
@@ -272,72 +272,104 @@ client_flush(struct control_client *cc)
 		n = send(cc->fd, cc->out.p + cc->outoff, cc->out.len - cc->outoff,
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				client_poll(cc, true);
-				return true;
-			}
-			return false;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -1;
+			client_poll(cc, true);
+			return 0;
 		}
 		cc->outoff += (size_t)n;
+		cc->deadline = util_now_ms() + CONTROL_TIMEOUT_MS;
 	}
 	buf_free(&cc->out);
 	cc->outoff = 0;
 	client_poll(cc, false);
-	/* The client is done: it said so, or said nothing and got the status. */
-	return !cc->eof;
+	return 1;
 }
 
-/* Read cc's lines and answer each; false when cc is to go. */
-static bool
+/* Take what cc sent, as long as there is room; -1 on an error. */
+static int
 client_read(struct control_client *cc)
 {
-	char	*nl;
 	ssize_t	 n;
 
-	for (;;) {
+	while (!cc->eof && cc->inlen < sizeof(cc->in) - 1) {
 		n = recv(cc->fd, cc->in + cc->inlen, sizeof(cc->in) - 1 - cc->inlen,
 		    MSG_DONTWAIT);
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n <= 0) {
+			return 0;
+		if (n == -1)
+			return -1;
+		if (n == 0)
 			cc->eof = true;
-			/* A client that sends nothing gets the status, as before. */
-			if (!cc->answered && cc->inlen == 0)
-				command(cc, (char []){ "" });
-			else if (cc->inlen > 0) {
-				cc->in[cc->inlen] = '\0';
-				command(cc, cc->in);
-				cc->inlen = 0;
-			}
-			break;
-		}
 		cc->inlen += (size_t)n;
 		cc->in[cc->inlen] = '\0';
-		while ((nl = strchr(cc->in, '\n')) != NULL) {
-			*nl = '\0';
-			if (nl > cc->in && nl[-1] == '\r')
-				nl[-1] = '\0';
-			command(cc, cc->in);
-			cc->inlen -= (size_t)(nl + 1 - cc->in);
-			memmove(cc->in, nl + 1, cc->inlen + 1);
-		}
-		if (cc->inlen == sizeof(cc->in) - 1) {
-			buf_printf(&cc->out, "error: a command is at most %d "
-			    "bytes\n\n", CONTROL_LINE_MAX);
-			cc->eof = true;
-			break;
-		}
+		cc->deadline = util_now_ms() + CONTROL_TIMEOUT_MS;
 	}
-	cc->deadline = util_now_ms() + CONTROL_TIMEOUT_MS;
-	return true;
+	return 0;
 }
 
+/*
+ * Answer the next command cc has sent, if any; false when there is none
+ * to answer now.  A client that sent nothing and closed its side gets
+ * the status, as clients of older versions expect.
+ */
+static bool
+client_next(struct control_client *cc)
+{
+	char	*nl;
+
+	if ((nl = strchr(cc->in, '\n')) != NULL) {
+		*nl = '\0';
+		if (nl > cc->in && nl[-1] == '\r')
+			nl[-1] = '\0';
+		command(cc, cc->in);
+		cc->inlen -= (size_t)(nl + 1 - cc->in);
+		memmove(cc->in, nl + 1, cc->inlen + 1);
+		return true;
+	}
+	if (cc->inlen == sizeof(cc->in) - 1) {
+		buf_printf(&cc->out, "error: a command is at most %d bytes\n\n",
+		    CONTROL_LINE_MAX);
+		cc->inlen = 0;
+		cc->in[0] = '\0';
+		cc->eof = true;
+		cc->answered = true;
+		return true;
+	}
+	if (cc->eof && (cc->inlen > 0 || !cc->answered)) {
+		command(cc, cc->in);
+		cc->inlen = 0;
+		cc->in[0] = '\0';
+		return true;
+	}
+	return false;
+}
+
+/*
+ * One command at a time: the next is read only once the answer to the
+ * one before has gone, so a client that never reads holds at most one
+ * answer here; its later commands wait in its own socket.
+ */
 void
 control_client_event(struct control_client *cc, uint32_t events)
 {
-	if (((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !cc->eof &&
-	    !client_read(cc)) || !client_flush(cc))
-		client_close(cc);
+	int	 sent;
+
+	(void)events;
+	for (;;) {
+		if ((sent = client_flush(cc)) == -1)
+			break;
+		if (sent == 0)
+			return;
+		if (client_read(cc) == -1)
+			break;
+		if (!client_next(cc)) {
+			if (!cc->eof)
+				return;
+			break;		/* said all, and all answered */
+		}
+	}
+	client_close(cc);
 }
 
 void
