@@ -61,7 +61,8 @@ struct server {
 	uint64_t	 started_ms;
 	const char	*reload_result;	/* "none", "ok", "failed" */
 	int		 stop_signal;
-	time_t		 status_second;	/* last STATUS= sent to the service manager */
+	struct notify_status status;	/* the last STATUS= sent */
+	size_t		 enabled;	/* services enabled in conf */
 };
 
 static int
@@ -400,16 +401,42 @@ log_listeners(const struct server *s, bool reloaded)
 	}
 }
 
-/* STATUS= for the service manager, at most once a second. */
+static size_t
+enabled_services(const struct config *conf)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < conf->nservices; i++)
+		n += conf->services[i].enabled;
+	return n;
+}
+
+/* What STATUS= says now. */
+static struct notify_status
+status_now(const struct server *s)
+{
+	struct notify_status ns = { s->enabled, children_count(),
+	    service_refused_minute(time(NULL)) };
+
+	return ns;
+}
+
+/*
+ * STATUS= for the service manager, whenever what it says changed: after
+ * each batch of events (so it follows every connection), and as the
+ * minute of refusals moves on.
+ */
 static void
 status_update(struct server *s)
 {
-	time_t	 now = time(NULL);
+	struct notify_status ns = status_now(s);
 
-	if (now == s->status_second)
+	if (ns.enabled == s->status.enabled &&
+	    ns.connections == s->status.connections &&
+	    ns.refused == s->status.refused)
 		return;
-	s->status_second = now;
-	notify_status(s->conf->nservices, children_count());
+	s->status = ns;
+	notify_status(&ns);
 }
 
 static void
@@ -501,6 +528,7 @@ reload_commit(struct server *s, struct config *conf, struct listener_set *ls)
 	s->ls = *ls;
 	config_release(s->conf);
 	s->conf = conf;
+	s->enabled = enabled_services(conf);
 	if (children_resize(conf->global.max_children) == -1)
 		log_warnx("cannot grow the child table");
 	log_setup(conf->global.facility,
@@ -606,7 +634,8 @@ reload(struct server *s)
 		log_info("configuration reloaded: %zu services",
 		    conf->nservices);
 	}
-	notify_ready(s->conf->nservices, children_count());
+	s->status = status_now(s);
+	notify_ready(&s->status);
 }
 
 /* Wait for the children, at most shutdown_grace, then kill what is left. */
@@ -661,6 +690,9 @@ next_timeout(const struct server *s)
 	uint64_t now = util_now_ms();
 	int	 ctl = control_timeout(&s->ctl, now), back;
 
+	/* While refusals are counted in STATUS=, it moves on each second. */
+	if (s->status.refused > 0 && (ctl == -1 || ctl > 1000))
+		ctl = 1000;
 	if (s->backoff_until == 0)
 		return ctl;
 	back = now >= s->backoff_until ? 0 : (int)(s->backoff_until - now);
@@ -716,8 +748,8 @@ loop(struct server *s)
 		if (s->want_reap) {
 			s->want_reap = false;
 			reap(s);
-			status_update(s);
 		}
+		status_update(s);
 		tcp_maybe_resume(s);
 		if (s->want_status) {
 			s->want_status = false;
@@ -885,6 +917,7 @@ server_run(struct config *conf, const struct server_opts *opts)
 
 	memset(&s, 0, sizeof(s));
 	s.conf = conf;
+	s.enabled = enabled_services(conf);
 	s.opts = opts;
 	s.epfd = -1;
 	s.sig.fd = -1;
@@ -908,7 +941,8 @@ server_run(struct config *conf, const struct server_opts *opts)
 	log_info("hellod %s started: %zu services", PACKAGE_VERSION,
 	    conf->nservices);
 	setproctitle("%zu services", conf->nservices);
-	notify_ready(conf->nservices, 0);
+	s.status = status_now(&s);
+	notify_ready(&s.status);
 	loop(&s);
 	stop(&s);
 	config_release(s.conf);

@@ -15,6 +15,36 @@ static const char *const counter_names[] = { SERVICE_COUNTERS(SERVICE_NAME) };
 static const char *const refusal_names[] = { SERVICE_REFUSALS(SERVICE_NAME) };
 #undef SERVICE_NAME
 
+/* Refusals of every service, a slot per second of the last minute. */
+static struct {
+	time_t		 second[60];
+	unsigned long	 count[60];
+} minute;
+
+static void
+minute_note(time_t now)
+{
+	size_t	 i = (size_t)now % 60;
+
+	if (minute.second[i] != now) {
+		minute.second[i] = now;
+		minute.count[i] = 0;
+	}
+	minute.count[i]++;
+}
+
+unsigned long
+service_refused_minute(time_t now)
+{
+	unsigned long n = 0;
+	size_t	 i;
+
+	for (i = 0; i < 60; i++)
+		if (minute.second[i] > now - 60 && minute.second[i] <= now)
+			n += minute.count[i];
+	return n;
+}
+
 /* Refusal lines logged per service and second, at most. */
 #define REFUSE_LOG_BUDGET	5
 
@@ -116,6 +146,7 @@ service_refuse(const struct service *svc, enum service_refusal reason,
 
 	st->count[SC_refused]++;
 	st->refused[reason]++;
+	minute_note(now);
 	sources_note(svc, sa, SOURCE_REFUSED);
 	if (now != st->log_second) {
 		st->log_second = now;

@@ -83,6 +83,9 @@ void	service_release(struct config *conf);
 void	service_ref(struct svc_state *st);
 void	service_unref(struct svc_state *st);
 
+/* Refusals of all services in the minute up to now. */
+unsigned long service_refused_minute(time_t now);
+
 /* Count one of svc's counters (n of it). */
 static inline void
 service_count(const struct service *svc, enum service_counter c)
