@@ -1,4 +1,4 @@
-/* Integration: the control socket's commands, its counts, its guards against slow and many clients. */
+/* Integration: the control socket's commands, its counts, its guards against rude clients. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
