@@ -41,13 +41,15 @@ child_sigterm(int sig)
 static void
 child_signals(void)
 {
-	static const int sigs[] = { SIGHUP, SIGINT, SIGUSR1, SIGCHLD, SIGPIPE };
+	static const int sigs[] = { SIGHUP, SIGINT, SIGUSR1, SIGCHLD };
 	struct sigaction sa;
 	sigset_t set;
 	size_t	 i;
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], SIG_DFL);
+	/* Writes to a closed socket or pipe fail with EPIPE: nothing kills. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = child_sigterm;
 	sigemptyset(&sa.sa_mask);
@@ -102,6 +104,26 @@ child_log_end(const struct conn *c, uint64_t start)
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out);
 }
 
+/* With the journal, a child's line goes to the parent, which sends it on. */
+static void
+child_log_relay(int priority, const char *line)
+{
+	char	 rec[sizeof(struct report_head) + LOG_LINE_MAX];
+	struct report_head *r = (struct report_head *)(void *)rec;
+	size_t	 n = strnlen(line, LOG_LINE_MAX - 1);
+
+	if (child_report_fd == -1)
+		return;
+	memset(r, 0, sizeof(*r));
+	r->len = (uint16_t)(sizeof(*r) + n + 1);
+	r->type = REPORT_LOG;
+	r->priority = (uint8_t)priority;
+	r->pid = getpid();
+	memcpy(rec + sizeof(*r), line, n);
+	rec[sizeof(*r) + n] = '\0';
+	(void)write(child_report_fd, rec, r->len);
+}
+
 void
 child_reset(int fd)
 {
@@ -126,18 +148,20 @@ child_reset(int fd)
 	child_report_fd = child_report_fd != -1 ? REPORT_FD : -1;
 	/* Listeners, epoll, signalfd, pidfile, control socket: none is ours. */
 	closefrom(REPORT_FD + 1);
+	log_divert_to(child_log_relay);
 }
 
 /* Tell the parent the connection's bytes, for its counters. */
 static void
 child_report(const struct conn *c)
 {
-	struct child_report r = { .pid = getpid(), .bytes_in = c->bytes_in,
-	    .bytes_out = c->bytes_out };
+	struct report_head r = { .len = sizeof(r), .type = REPORT_BYTES,
+	    .pid = getpid(), .bytes_in = c->bytes_in, .bytes_out = c->bytes_out };
 
 	if (child_report_fd != -1)
-		(void)send(child_report_fd, &r, sizeof(r), MSG_DONTWAIT);
+		(void)write(child_report_fd, &r, sizeof(r));
 }
+
 
 void
 child_run(struct service *svc, int cfd, unsigned long connnum)

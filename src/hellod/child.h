@@ -26,16 +26,21 @@ void	child_run(struct service *svc, int cfd, unsigned long connnum);
 void	child_reset(int fd);
 
 /*
- * The socket children report their connection's bytes on (a datagram
- * socket the parent reads), set by the parent before its first fork; -1
- * for none.
+ * The pipe children report to the parent on (its writing end), set by
+ * the parent before its first fork; -1 for none.  A report is a record
+ * small enough to be written at once (PIPE_BUF): the bytes of a child's
+ * connection before it exits, or, with the journal, a line it logged.
  */
 extern int child_report_fd;
 
-/* What a child reports before it exits. */
-struct child_report {
-	pid_t		 pid;
-	uint64_t	 bytes_in;
+enum report_type { REPORT_BYTES = 1, REPORT_LOG = 2 };
+
+struct report_head {
+	uint16_t	 len;		/* of the whole record, the line included */
+	uint8_t		 type;
+	uint8_t		 priority;	/* REPORT_LOG */
+	int32_t		 pid;
+	uint64_t	 bytes_in;	/* REPORT_BYTES */
 	uint64_t	 bytes_out;
 };
 

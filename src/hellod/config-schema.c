@@ -51,6 +51,7 @@ const struct key config_keys[] = {
 	{ .name = "control", .type = KEY_STRING, .flags = KEY_NONEMPTY | KEY_SOCKPATH,
 	    GLOBAL(control) },
 	{ .name = "log_peer", .type = KEY_LOG_PEER, .def = "full", GLOBAL(log_peer) },
+	{ .name = "log", .type = KEY_LOG, .def = "syslog", GLOBAL(journal) },
 
 	{ .name = "protocol", .type = KEY_PROTOCOLS, .flags = KEY_REQUIRED, SERVICE(protocols) },
 	{ .name = "port", .type = KEY_PORT, .flags = KEY_REQUIRED, SERVICE(port) },
@@ -80,7 +81,6 @@ const struct key config_keys[] = {
 	{ .name = "refuse_message", .type = KEY_STRING, .flags = KEY_NONEMPTY | KEY_TCP,
 	    SERVICE(refuse_message) },
 
-	UNSUPPORTED("log"),
 	UNSUPPORTED("proxy_protocol"),
 	UNSUPPORTED("proxy_from"),
 };
@@ -515,6 +515,21 @@ config_set_value(struct parse *p, struct sect *s, const struct key *k, const cha
 		break;
 	case KEY_ACL:
 		return parse_acl(p, s, k, v, line, (struct acl *)(void *)dst);
+	case KEY_LOG:
+		if (strcmp(v, "syslog") == 0 || strcmp(v, "journal") == 0) {
+			b = strcmp(v, "journal") == 0;
+#ifndef HAVE_SYSTEMD
+			if (b) {
+				err = "needs a hellod built with libsystemd "
+				    "(configure without --without-systemd)";
+				break;
+			}
+#endif
+			memcpy(dst, &b, sizeof(b));
+			return 0;
+		}
+		err = "must be syslog or journal";
+		break;
 	case KEY_LOG_PEER:
 		for (i = 0; i <= LOG_PEER_NONE; i++) {
 			if (strcmp(v, log_peer_names[i]) == 0) {

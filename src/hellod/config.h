@@ -58,6 +58,7 @@ struct global {
 	char		*include;	/* glob */
 	char		*control;	/* UNIX socket path or NULL */
 	enum log_peer	 log_peer;
+	bool		 journal;	/* log = journal: structured fields */
 };
 
 struct config {

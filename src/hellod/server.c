@@ -271,31 +271,65 @@ udp_done(void *arg, unsigned long id)
 }
 
 /*
- * A datagram socket pair for the children's reports: the parent reads
- * one end, every child inherits the other (child_report_fd).
+ * A pipe for the children's reports: the parent reads one end (without
+ * waiting), every child inherits the other (child_report_fd), where its
+ * small writes are whole records, whatever other children write.
  */
 static int
 report_setup(struct server *s)
 {
-	int	 sv[2];
+	int	 p[2];
 
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
-	    sv) == -1)
+	if (pipe2(p, O_CLOEXEC) == -1)
 		return -1;
+	if (net_set_nonblock(p[0], 1) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
 	s->report.kind = SRC_REPORT;
-	s->report.fd = sv[0];
-	child_report_fd = sv[1];
+	s->report.fd = p[0];
+	child_report_fd = p[1];
 	return poll_add(s, s->report.fd, &s->report);
 }
 
-/* The children's reports of their connections' bytes: read them all. */
+/* One record of a child: its bytes, or a line for the journal. */
+static void
+report_one(const struct report_head *r, const char *line)
+{
+	if (r->type == REPORT_BYTES)
+		children_report(r->pid, r->bytes_in, r->bytes_out);
+	else if (r->type == REPORT_LOG && r->len > sizeof(*r))
+		log_journal_line(r->priority, (long)r->pid, line);
+}
+
+/* The children's reports: read all there are, record by record. */
 static void
 report_read(struct server *s)
 {
-	struct child_report r;
+	static char	 buf[65536];
+	static size_t	 have;
+	struct report_head r;
+	ssize_t	 n;
+	size_t	 off;
 
-	while (recv(s->report.fd, &r, sizeof(r), MSG_DONTWAIT) == sizeof(r))
-		children_report(r.pid, r.bytes_in, r.bytes_out);
+	while ((n = read(s->report.fd, buf + have, sizeof(buf) - have)) > 0) {
+		have += (size_t)n;
+		for (off = 0; have - off >= sizeof(r); off += r.len) {
+			memcpy(&r, buf + off, sizeof(r));
+			if (r.len < sizeof(r)) {
+				have = off = 0;	/* not ours: start over */
+				break;
+			}
+			if (have - off < r.len)
+				break;
+			if (r.type == REPORT_LOG)
+				buf[off + r.len - 1] = '\0';
+			report_one(&r, buf + off + sizeof(r));
+		}
+		memmove(buf, buf + off, have - off);
+		have -= off;
+	}
 }
 
 /* Reap: the reports first, so that a child's bytes reach its service. */
@@ -532,7 +566,8 @@ reload_commit(struct server *s, struct config *conf, struct listener_set *ls)
 	if (children_resize(conf->global.max_children) == -1)
 		log_warnx("cannot grow the child table");
 	log_setup(conf->global.facility,
-	    s->opts->debug ? LOG_DEBUG : conf->global.log_level);
+	    s->opts->debug ? LOG_DEBUG : conf->global.log_level,
+	    conf->global.journal);
 	/* New sockets join the poll set; those that fork wait while accepting is paused. */
 	for (i = 0; i < s->ls.n; i++)
 		listener_poll(s, s->ls.v[i], listener_wanted(s, s->ls.v[i]));

@@ -722,6 +722,7 @@ test_keys(void **state)
 static void
 test_unsupported(void **state)
 {
+	struct config *conf;
 	static const char *const names[] = {
 		"proxy_protocol", "proxy_from",
 	};
@@ -735,8 +736,19 @@ test_unsupported(void **state)
 		    "t.ini:5: [web] %s: not supported by this version of hellod", names[i]);
 		EXPECT(text, want);
 	}
-	EXPECT("[global]\nlog = journal\n",
-	    "t.ini:2: [global] log: not supported by this version of hellod");
+	EXPECT("[global]\nlog = stdout\n[h]\n" ECHO_SVC,
+	    "t.ini:2: [global] log: invalid value \"stdout\" (must be syslog or "
+	    "journal)");
+#ifdef HAVE_SYSTEMD
+	conf = load_ok("[global]\nlog = journal\n[h]\n" ECHO_SVC);
+	assert_true(conf->global.journal);
+	config_free(conf);
+#else
+	(void)conf;
+	EXPECT("[global]\nlog = journal\n[h]\n" ECHO_SVC,
+	    "t.ini:2: [global] log: invalid value \"journal\" (needs a hellod "
+	    "built with libsystemd (configure without --without-systemd))");
+#endif
 	/* exec's own keys, under another handler. */
 	EXPECT("[web]\n" ECHO_SVC "exec = /bin/cat\n",
 	    "t.ini:5: [web] exec: only valid with handler exec");
