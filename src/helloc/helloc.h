@@ -39,6 +39,8 @@ struct hc_opts {
 	const char	*message;	/* -m */
 	const char	*expect;	/* --expect, or NULL */
 	bool		 json;
+
+	const char	*control;	/* --status: the control socket's path */
 };
 
 /* The modes; each returns the exit code. */
@@ -46,6 +48,21 @@ int	dialogue_run(const struct hc_opts *);
 int	relay_run(const struct hc_opts *);
 int	http_get(const struct hc_opts *);
 int	bench_run(const struct hc_opts *);
+int	status_run(const struct hc_opts *);
+
+/* status.c: the pure parts of --status, exported for the unit tests. */
+
+/* The default control socket, as the shipped configuration sets it. */
+#define HC_CONTROL	"/run/hellod/control"
+
+/*
+ * The value of key in a line of the daemon's status ("NAME: status
+ * key=value ..."), unquoted and unescaped into out; "" when absent.
+ */
+const char *status_value(const char *line, const char *key, char *out,
+	    size_t len);
+/* Print the text status as a summary and an aligned table; -1 when it is none. */
+int	status_print(char *text);
 
 /* helloc-net.c: resolving, connecting, waiting, reading lines. */
 

@@ -52,7 +52,7 @@ usage(FILE *fp)
 	    "       helloc --bench [-u] [-4|-6] [-w SECONDS] [-c CONCURRENCY]\n"
 	    "              [-n COUNT | -d SECONDS] [-m MESSAGE] [--expect REPLY]\n"
 	    "              [--json] HOST PORT\n"
-	    "       helloc --status [--json] [--control PATH]   (not supported yet)\n"
+	    "       helloc --status [--json] [--control PATH]\n"
 	    "       helloc -h | -V\n");
 }
 
@@ -155,6 +155,7 @@ parse_option(int ch, struct hc_opts *o, enum mode *mode, unsigned *given)
 		*given |= O_JSON;
 		break;
 	case 'C':
+		o->control = optarg;
 		*given |= O_CONTROL;
 		break;
 	default:
@@ -210,7 +211,9 @@ check_mode(enum mode mode, struct hc_opts *o, unsigned given, int argc, char **a
 		return usage_error("--bench takes -n or -d, not both");
 	switch (mode) {
 	case M_STATUS:
-		return usage_error("--status is not supported yet by this version of helloc");
+		if (argc != 0)
+			return usage_error("--status takes no operands");
+		return 0;
 	case M_GET:
 		if (argc != 1)
 			return usage_error("--get takes one URL");
@@ -244,6 +247,7 @@ main(int argc, char *argv[])
 		.timeout_ms = HC_TIMEOUT_MS,
 		.concurrency = 1,
 		.message = "Michael",
+		.control = HC_CONTROL,
 	};
 	enum mode mode = M_TALK;
 	unsigned given = 0;
@@ -271,6 +275,8 @@ main(int argc, char *argv[])
 		return http_get(&o);
 	case M_BENCH:
 		return bench_run(&o);
+	case M_STATUS:
+		return status_run(&o);
 	default:
 		return o.nmsgs > 0 ? dialogue_run(&o) : relay_run(&o);
 	}

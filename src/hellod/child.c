@@ -98,10 +98,11 @@ child_log_end(const struct conn *c, uint64_t start)
 		status[0] = ' ';
 		exec_outcome(&r, status + 1, sizeof(status) - 1);
 	}
-	log_info("%s: end %s reason=%s%s duration=%llu.%03llus in=%llu out=%llu",
-	    c->svc->name, c->peername, c->end != NULL ? c->end : "done", status,
+	log_info("%s: end peer=%s reason=%s duration=%llu.%03llu in=%llu out=%llu%s",
+	    c->svc->name, c->peername, conn_end_name(c->end),
 	    (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000),
-	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out);
+	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
+	    status);
 }
 
 /* With the journal, a child's line goes to the parent, which sends it on. */
@@ -168,19 +169,17 @@ child_run(struct service *svc, int cfd, unsigned long connnum)
 {
 	struct conn	 c;
 	uint64_t	 start = util_now_ms();
-	char		 who[SERVICE_NAME_MAX + 3];
 
 	child_reset(cfd);
 	cfd = CHILD_FD;
 	conn_init(&c, cfd, svc);
 	c.connnum = connnum;
 	setproctitle("%s %s", svc->name, c.peername);
-	snprintf(who, sizeof(who), "%s: ", svc->name);
-	if (identity_switch(svc->user, svc->group, who, true) == -1 ||
-	    identity_drop_caps(who) == -1)
+	if (identity_switch(svc->user, svc->group, svc->name, true) == -1 ||
+	    identity_drop_caps(svc->name) == -1)
 		_exit(EX_OSERR);
 	if (svc->log_connections)
-		log_info("%s: connect %s", svc->name, c.peername);
+		log_info("%s: connect peer=%s", svc->name, c.peername);
 	svc->handler->tcp(&c);
 	if (svc->log_connections)
 		child_log_end(&c, start);

@@ -9,6 +9,7 @@
 #include "children.h"
 #include "log.h"
 #include "service.h"
+#include "util.h"
 
 /*
  * Open addressing on the pid, linear probing, at most half full, with
@@ -156,8 +157,8 @@ children_reap(void (*done)(void *arg, unsigned long listener), void *arg)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
-			log_warnx("child %ld killed by signal %d", (long)pid,
-			    WTERMSIG(status));
+			log_warnx("hellod: child_killed pid=%ld signal=%s",
+			    (long)pid, util_signame(WTERMSIG(status)));
 		if ((listener = child_gone(pid)) != 0 && done != NULL)
 			done(arg, listener);
 		n++;

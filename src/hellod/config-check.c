@@ -205,12 +205,34 @@ check_tcp_only(struct parse *p, const struct sect *s)
 			    "service has no tcp", k->name);
 }
 
+/*
+ * What a service leaves unset of user, group and log_peer comes from
+ * [global], and counts as its own for a reload's "changed".
+ */
+static void
+from_global(struct parse *p, struct sect *s)
+{
+	struct service *svc = &s->svc;
+	const struct global *g = &p->conf->global;
+	char	 lp[16];
+
+	if (config_key_line(s, "user", IN_SERVICE) == 0)
+		svc->user = inherit(p, s, g->user);
+	if (config_key_line(s, "group", IN_SERVICE) == 0)
+		svc->group = inherit(p, s, g->group);
+	if (config_key_line(s, "log_peer", IN_SERVICE) == 0)
+		svc->log_peer = g->log_peer;
+	snprintf(lp, sizeof(lp), "%d", (int)svc->log_peer);
+	svc->digest += config_pair_digest("user", svc->user ? svc->user : "") +
+	    config_pair_digest("group", svc->group ? svc->group : "") +
+	    config_pair_digest("log_peer", lp);
+}
+
 /* Checks of one service that need the whole section, or [global]. */
 static void
 check_service(struct parse *p, struct sect *s)
 {
 	struct service *svc = &s->svc;
-	const struct global *g = &p->conf->global;
 	const struct key *k;
 	const char *err;
 	struct hctx ctx = { .p = p, .s = s };
@@ -233,12 +255,7 @@ check_service(struct parse *p, struct sect *s)
 		for (i = 0; i < svc->nbinds; i++)
 			set_port(&svc->binds[i], svc->port);
 	}
-	if (config_key_line(s, "user", IN_SERVICE) == 0)
-		svc->user = inherit(p, s, g->user);
-	if (config_key_line(s, "group", IN_SERVICE) == 0)
-		svc->group = inherit(p, s, g->group);
-	if (config_key_line(s, "log_peer", IN_SERVICE) == 0)
-		svc->log_peer = g->log_peer;
+	from_global(p, s);
 	/*
 	 * source_rate: the value set applies to both protocols; unset, TCP
 	 * is unlimited and UDP answers 100 datagrams a second per client, so

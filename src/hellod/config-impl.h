@@ -89,6 +89,7 @@ char	*config_strfmt(const char *, ...) __attribute__((format(printf, 1, 2)));
 char	*config_vformat(const char *, va_list);
 char	*config_strdup(struct parse *, unsigned, const char *);
 char	*config_sect_where(const struct config *, const struct sect *);
+uint64_t config_pair_digest(const char *, const char *);
 
 /* config-file.c: opening the files of a configuration, the include glob. */
 FILE	*config_fopen(const char *, struct stat *, const char **);

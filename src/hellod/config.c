@@ -17,6 +17,7 @@
 #include "config.h"
 #include "config-impl.h"
 #include "handler.h"
+#include "siphash.h"
 #include "util.h"
 
 #define NAME_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
@@ -88,6 +89,33 @@ handler_value(struct parse *p, struct sect *s, const char *name,
 	s->nhvals++;
 }
 
+/*
+ * A key and its value as one number, summed over a section: the order of
+ * the keys makes no difference, any change to a name or a value does.
+ */
+uint64_t
+config_pair_digest(const char *name, const char *value)
+{
+	static const uint8_t key[16] = "hellod-settings";
+	size_t	 nlen = strlen(name), vlen = strlen(value);
+	uint8_t	*pair = malloc(nlen + vlen + 1);
+	uint64_t h;
+
+	if (pair == NULL)
+		return 0;
+	memcpy(pair, name, nlen + 1);
+	memcpy(pair + nlen + 1, value, vlen);
+	h = siphash24(key, pair, nlen + 1 + vlen);
+	free(pair);
+	return h;
+}
+
+bool
+config_service_changed(const struct service *a, const struct service *b)
+{
+	return a->digest != b->digest;
+}
+
 /* One "key = value", its value whole, set at line of section s. */
 static void
 key_apply(struct parse *p, struct sect *s, const char *name, const char *value,
@@ -98,6 +126,8 @@ key_apply(struct parse *p, struct sect *s, const char *name, const char *value,
 	void *base;
 	size_t idx;
 
+	if (!s->global)
+		s->svc.digest += config_pair_digest(name, value);
 	k = config_key_find(name, s->global ? IN_GLOBAL : IN_SERVICE, &other);
 	if (k == NULL && !s->global && handler_key_owner(name) != NULL) {
 		handler_value(p, s, name, value, line);

@@ -45,6 +45,7 @@ struct service {
 	bool		 log_connections;
 	enum log_peer	 log_peer;
 	struct svc_state *state;	/* runtime; NULL in a freshly loaded config */
+	uint64_t	 digest;	/* of its settings as written, for reload's "changed" */
 };
 
 struct global {
@@ -70,6 +71,13 @@ struct config {
 	struct service **byname;	/* services by name: open addressing */
 	size_t		 byname_mask;	/* its size - 1 */
 };
+
+/*
+ * Whether a service of a reloaded configuration differs from the one of
+ * the same name before: any key of its section, or a setting it takes
+ * from [global] (user, group, log_peer), written differently.
+ */
+bool	config_service_changed(const struct service *a, const struct service *b);
 
 /* Receives each error, already formatted as "FILE:LINE: message". */
 typedef void (*config_error_fn)(void *arg, const char *msg);

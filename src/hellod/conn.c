@@ -31,6 +31,19 @@ enum conn_ready {
  * service's log_peer asks.  A socket that is not IPv4 or IPv6 (a
  * socketpair in tests) has the peer name "-".
  */
+static const char *const end_names[] = {
+	[END_none] = "done",
+#define END_NAME(n)	[END_##n] = #n,
+	CONN_ENDS(END_NAME)
+#undef END_NAME
+};
+
+const char *
+conn_end_name(enum conn_end end)
+{
+	return end_names[end];
+}
+
 void
 conn_init(struct conn *c, int fd, const struct service *svc)
 {
@@ -71,7 +84,7 @@ conn_expired(struct conn *c, uint64_t now)
 {
 	if (c->end_ms == 0 || now < c->end_ms)
 		return false;
-	c->end = "max duration";
+	c->end = END_max_duration;
 	return true;
 }
 
@@ -112,7 +125,7 @@ conn_wait(struct conn *c, short events, uint64_t deadline)
 		until = c->end_ms;
 		if (idle > 0) {
 			if (now >= c->last_io_ms + idle) {
-				c->end = "idle timeout";
+				c->end = END_idle_timeout;
 				return CONN_FAILED;
 			}
 			if (until == 0 || c->last_io_ms + idle < until)
@@ -132,14 +145,14 @@ conn_wait(struct conn *c, short events, uint64_t deadline)
 		pfd.events = events;
 		pfd.revents = 0;
 		if (conn_stopping) {
-			c->end = "shutdown";
+			c->end = END_shutdown;
 			return CONN_FAILED;
 		}
 		switch (conn_poll(&pfd, wait)) {
 		case -1:
 			if (errno == EINTR)
 				continue;	/* the loop head sees conn_stopping */
-			c->end = "error";
+			c->end = END_error;
 			return CONN_FAILED;
 		case 0:
 			continue;	/* the loop head says which timeout */
@@ -175,7 +188,7 @@ conn_read(struct conn *c, void *buf, size_t len, int timeout_ms)
 			return n;
 		}
 		if (n == 0) {
-			c->end = "client close";
+			c->end = END_client_close;
 			return 0;
 		}
 		if (errno == EINTR)
@@ -190,7 +203,7 @@ conn_read(struct conn *c, void *buf, size_t len, int timeout_ms)
 				return -1;
 			}
 		}
-		c->end = errno == ECONNRESET ? "client reset" : "error";
+		c->end = errno == ECONNRESET ? END_client_close : END_error;
 		return -1;
 	}
 }
@@ -225,9 +238,9 @@ conn_write(struct conn *c, const void *buf, size_t len)
 			continue;
 		}
 		if (errno == EPIPE || errno == ECONNRESET)
-			c->end = "client close";
+			c->end = END_client_close;
 		else
-			c->end = "error";
+			c->end = END_error;
 		return -1;
 	}
 	return 0;

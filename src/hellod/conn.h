@@ -12,6 +12,25 @@
 
 struct service;
 
+/*
+ * Why a connection ended, the reason= of its end line: the client closed
+ * (or reset) it, asked to quit, went idle too long or past max_duration,
+ * sent a line too long; an error; the daemon stopping; or the service
+ * said all it had to (done).
+ */
+#define CONN_ENDS(X)	X(client_close) X(quit) X(idle_timeout) \
+			X(max_duration) X(too_long) X(error) X(shutdown) X(done)
+
+enum conn_end {
+	END_none,		/* going on */
+#define CONN_END_ENUM(n)	END_##n,
+	CONN_ENDS(CONN_END_ENUM)
+#undef CONN_END_ENUM
+};
+
+/* The name of an end reason: "client_close", ...; "done" for END_none. */
+const char *conn_end_name(enum conn_end end);
+
 /* conn_read() result when its own timeout (not the idle timeout) ran out. */
 #define CONN_TIMEOUT	(-2)
 
@@ -28,13 +47,13 @@ struct conn {
 	unsigned long	 connnum;	/* the client's connections now, this one too */
 	bool		 exited;	/* a program ran: status says how it ended */
 	int		 status;
-	const char	*end;		/* how it ended, for the end line; NULL: going on */
+	enum conn_end	 end;		/* how it ended, for the end line */
 };
 
 /*
  * Set by the child's SIGTERM handler.  SIGTERM is blocked in the child
  * except while conn_read or conn_write wait, so that a wait it interrupts
- * ends the connection with end = "shutdown" and no signal slips in
+ * ends the connection with end = END_shutdown and no signal slips in
  * between the check and the wait.
  */
 extern volatile sig_atomic_t conn_stopping;
@@ -45,17 +64,17 @@ void conn_init(struct conn *c, int fd, const struct service *svc);
 /*
  * Read at most len bytes.  Waits at most timeout_ms (-1: no limit of its
  * own) and never past the service's idle timeout, nor its max_duration
- * (end = "max duration").  Returns the byte count;
- * 0 at EOF (end = "client close"); CONN_TIMEOUT when timeout_ms ran out
- * first; -1 on the idle timeout (end = "idle timeout") or an error
- * (end = "error", or "client reset" for ECONNRESET).
+ * (END_max_duration).  Returns the byte count;
+ * 0 at EOF (END_client_close); CONN_TIMEOUT when timeout_ms ran out
+ * first; -1 on the idle timeout (END_idle_timeout) or an error
+ * (END_error, or END_client_close for ECONNRESET).
  */
 ssize_t conn_read(struct conn *c, void *buf, size_t len, int timeout_ms);
 
 /*
  * Write all len bytes, waiting while the socket is full but never past the
- * idle timeout.  Returns 0, or -1 with end set ("idle timeout",
- * "client close" for EPIPE/ECONNRESET, "error").
+ * idle timeout.  Returns 0, or -1 with end set (END_idle_timeout,
+ * END_client_close for EPIPE/ECONNRESET, END_error).
  */
 int conn_write(struct conn *c, const void *buf, size_t len);
 

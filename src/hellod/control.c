@@ -60,29 +60,26 @@ control_clear(const struct sockaddr_un *sun)
 	if (lstat(path, &st) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		log_err("control %s: running without a control socket", path);
+		log_err("hellod: control_off path=%s op=lstat", log_q(path));
 		return -1;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		log_errx("control %s: not a socket, left alone: running without "
-		    "a control socket", path);
+		log_errx("hellod: control_off path=%s detail=not_a_socket",
+		    log_q(path));
 		return -1;
 	}
 	switch (control_live(sun)) {
 	case 0:
 		break;
 	case 1:
-		log_errx("control %s: another process listens there: running "
-		    "without a control socket", path);
+		log_errx("hellod: control_off path=%s detail=in_use", log_q(path));
 		return -1;
 	default:
-		log_err("control %s: connect: running without a control socket",
-		    path);
+		log_err("hellod: control_off path=%s op=connect", log_q(path));
 		return -1;
 	}
 	if (unlink(path) == -1 && errno != ENOENT) {
-		log_err("control %s: unlink: running without a control socket",
-		    path);
+		log_err("hellod: control_off path=%s op=unlink", log_q(path));
 		return -1;
 	}
 	return 0;
@@ -105,14 +102,14 @@ control_open(struct control *ctl, const char *path, uid_t owner, gid_t group)
 	sun.sun_family = AF_UNIX;
 	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path)) {
-		log_errx("control %s: path too long", path);
+		log_errx("hellod: control_off path=%s detail=too_long", log_q(path));
 		return -1;
 	}
 	if (control_clear(&sun) == -1)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
-		log_err("control %s: socket", path);
+		log_err("hellod: control_off path=%s op=socket", log_q(path));
 		return -1;
 	}
 	/*
@@ -124,20 +121,20 @@ control_open(struct control *ctl, const char *path, uid_t owner, gid_t group)
 	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(mask);
 	if (rc == -1) {
-		log_err("control %s: running without a control socket", path);
+		log_err("hellod: control_off path=%s op=bind", log_q(path));
 		close(fd);
 		return -1;
 	}
 	/* The daemon's user and group, should it drop to them: never a link's. */
 	if (owner != (uid_t)-1 &&
 	    fchownat(AT_FDCWD, path, owner, group, AT_SYMLINK_NOFOLLOW) == -1) {
-		log_err("control %s: running without a control socket", path);
+		log_err("hellod: control_off path=%s op=chown", log_q(path));
 		close(fd);
 		unlink(path);
 		return -1;
 	}
 	if (listen(fd, 16) == -1) {
-		log_err("control %s: running without a control socket", path);
+		log_err("hellod: control_off path=%s op=listen", log_q(path));
 		close(fd);
 		unlink(path);
 		return -1;
@@ -245,8 +242,10 @@ command(struct control_client *cc, char *line)
 			args++;
 		if (args != NULL && strcmp(args, "json") == 0)
 			status_json(&cc->out, &si);
-		else if (args == NULL || *args == '\0')
+		else if (args == NULL || *args == '\0') {
 			status_text(&cc->out, &si);
+			buf_printf(&cc->out, "\n");
+		}
 		else
 			buf_printf(&cc->out, "error: \"status\" takes json or "
 			    "nothing\n\n");

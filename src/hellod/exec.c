@@ -187,11 +187,11 @@ exec_run(struct exec_run *r)
 	sigaddset(&set, SIGTERM);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1 ||
 	    (sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1) {
-		log_warn("%s: exec: signalfd", r->svc->name);
+		log_warn("%s: error op=signalfd", r->svc->name);
 		return -1;
 	}
 	if (pipe2(errp, O_CLOEXEC) == -1) {
-		log_warn("%s: exec: pipe", r->svc->name);
+		log_warn("%s: error op=pipe", r->svc->name);
 		close(sfd);
 		return -1;
 	}
@@ -201,7 +201,7 @@ exec_run(struct exec_run *r)
 	}
 	close(errp[1]);
 	if (r->pid == -1) {
-		log_warn("%s: exec: fork", r->svc->name);
+		log_warn("%s: error op=fork", r->svc->name);
 		close(errp[0]);
 		close(sfd);
 		return -1;
@@ -215,18 +215,19 @@ exec_run(struct exec_run *r)
 	return 0;
 }
 
+enum conn_end
+exec_end(const struct exec_run *r)
+{
+	return r->expired ? END_max_duration : r->stopped ? END_shutdown :
+	    END_done;
+}
+
 const char *
 exec_outcome(const struct exec_run *r, char *buf, size_t len)
 {
-	const char *name;
-
-	if (WIFSIGNALED(r->status)) {
-		name = sigabbrev_np(WTERMSIG(r->status));
-		if (name != NULL)
-			snprintf(buf, len, "signal=%s", name);
-		else
-			snprintf(buf, len, "signal=%d", WTERMSIG(r->status));
-	} else
+	if (WIFSIGNALED(r->status))
+		snprintf(buf, len, "signal=%s", util_signame(WTERMSIG(r->status)));
+	else
 		snprintf(buf, len, "exit=%d", WEXITSTATUS(r->status));
 	return buf;
 }

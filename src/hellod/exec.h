@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "conn.h"
+
 struct service;
 
 /* How long a program has to end after SIGTERM before SIGKILL. */
@@ -46,5 +48,7 @@ int	exec_run(struct exec_run *r);
 
 /* How r ended, for an end line: "exit=N" or "signal=NAME". */
 const char *exec_outcome(const struct exec_run *r, char *buf, size_t len);
+/* Why r ended, as an end reason: max_duration, shutdown, or done. */
+enum conn_end exec_end(const struct exec_run *r);
 
 #endif

@@ -63,12 +63,12 @@ banner_tcp(struct conn *c)
 	char	*out;
 
 	if ((out = malloc(max)) == NULL) {
-		c->end = "error";
+		c->end = END_error;
 		return;
 	}
 	n = banner_render(msg, true, out, max);
 	if (conn_write(c, out, n) == 0)
-		c->end = "done";
+		c->end = END_done;
 	free(out);
 }
 

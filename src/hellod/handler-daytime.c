@@ -36,7 +36,7 @@ daytime_tcp(struct conn *c)
 
 	daytime_format(time(NULL), line, sizeof(line));
 	if (conn_writeline(c, line) == 0)
-		c->end = "done";
+		c->end = END_done;
 }
 
 /* The same line with CRLF, as a datagram. */

@@ -411,11 +411,11 @@ exec_tcp(struct conn *c)
 	    NULL, c->local.len > 0 ? (struct sockaddr *)&c->local.ss : NULL,
 	    c->connnum, envp, pool, sizeof(pool));
 	if (exec_run(&r) == -1) {
-		c->end = "error";
+		c->end = END_error;
 		return;
 	}
 	exec_bytes(c);
-	c->end = r.expired ? "max duration" : r.stopped ? "shutdown" : "done";
+	c->end = exec_end(&r);
 	c->status = r.status;
 	c->exited = true;
 }
@@ -431,14 +431,14 @@ exec_udp_spawn(const struct service *svc, int fd, const struct sockaddr *from)
 {
 	const struct exec_conf *ec = svc->hconf;
 	char	*envp[ec->nenv + EXEC_DYNAMIC + 1], pool[1024], how[32];
-	char	 peer[ADDR_STRLEN], who[SERVICE_NAME_MAX + 3];
+	char	 peer[ADDR_STRLEN];
 	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);
 	struct exec_run r = {
 		.svc = svc, .argv = ec->argv, .envp = envp, .stdio = 3,
 		.max_ms = svc->max_duration_ms,
 	};
-	uint64_t start = util_now_ms();
+	uint64_t start = util_now_ms(), ms;
 	pid_t	 pid;
 
 	if ((pid = fork()) != 0)
@@ -448,21 +448,21 @@ exec_udp_spawn(const struct service *svc, int fd, const struct sockaddr *from)
 		llen = 0;
 	addr_format_peer(from, svc->log_peer, peer, sizeof(peer));
 	setproctitle("%s %s (udp)", svc->name, peer);
-	snprintf(who, sizeof(who), "%s: ", svc->name);
-	if (identity_switch(svc->user, svc->group, who, true) == -1 ||
-	    identity_drop_caps(who) == -1)
+	if (identity_switch(svc->user, svc->group, svc->name, true) == -1 ||
+	    identity_drop_caps(svc->name) == -1)
 		_exit(EX_OSERR);
 	exec_env(ec, PROTO_UDP, from, llen > 0 ? (struct sockaddr *)&local : NULL,
 	    0, envp, pool, sizeof(pool));
 	if (svc->log_connections)
-		log_info("%s: wake %s", svc->name, peer);
+		log_info("%s: wake peer=%s", svc->name, peer);
 	if (exec_run(&r) == -1)
 		_exit(EX_OSERR);
+	ms = util_now_ms() - start;
 	if (svc->log_connections)
-		log_info("%s: end %s reason=%s %s duration=%.3fs", svc->name, peer,
-		    r.expired ? "max duration" : r.stopped ? "shutdown" : "done",
-		    exec_outcome(&r, how, sizeof(how)),
-		    (double)(util_now_ms() - start) / 1000);
+		log_info("%s: wake_end peer=%s reason=%s duration=%llu.%03llu %s",
+		    svc->name, peer, conn_end_name(exec_end(&r)),
+		    (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000),
+		    exec_outcome(&r, how, sizeof(how)));
 	_exit(0);
 }
 

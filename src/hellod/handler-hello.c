@@ -239,18 +239,18 @@ hello_answer(struct conn *c, enum hello_event ev, const char *msg, size_t len)
 		snprintf(err, sizeof(err), "Error: message too long (max %zu bytes)",
 		    hc->max_line);
 		if (conn_writeline(c, err) == 0)
-			c->end = "too long";
+			c->end = END_too_long;
 		return -1;
 	case HELLO_MESSAGE:
 		break;
 	}
 	if (strlen(hc->quit) == len && memcmp(hc->quit, msg, len) == 0) {
-		c->end = "quit";
+		c->end = END_quit;
 		return -1;
 	}
 	n = hello_format(hc->reply, msg, len, NULL, 0);
 	if ((out = malloc(n + 3)) == NULL) {
-		c->end = "error";
+		c->end = END_error;
 		return -1;
 	}
 	hello_format(hc->reply, msg, len, out, n + 1);
@@ -310,13 +310,13 @@ hello_tcp(struct conn *c)
 		if (n == 0) {
 			/* EOF: the last fragment still gets its answer. */
 			if (hello_drain(c, &f, 1) == 0)
-				c->end = "client close";
+				c->end = END_client_close;
 			break;
 		}
 		if (n < 0)
 			break;
 		if (hello_frame_feed(&f, buf, (size_t)n) == -1) {
-			c->end = "error";
+			c->end = END_error;
 			break;
 		}
 		if (hello_drain(c, &f, 0) == -1)

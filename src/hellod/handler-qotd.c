@@ -216,11 +216,11 @@ qotd_tcp(struct conn *c)
 	ssize_t		n;
 
 	if ((n = qotd_pick(c->svc, buf, sizeof(buf))) == -1) {
-		c->end = "done";
+		c->end = END_done;
 		return;
 	}
 	if (conn_write(c, buf, (size_t)n) == 0)
-		c->end = "done";
+		c->end = END_done;
 }
 
 static ssize_t

@@ -42,7 +42,7 @@ time_tcp(struct conn *c)
 
 	time_encode(buf);
 	if (conn_write(c, buf, sizeof(buf)) == 0)
-		c->end = "done";
+		c->end = END_done;
 }
 
 static ssize_t

@@ -80,7 +80,7 @@ identity_drop_caps(const char *who)
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	memset(d, 0, sizeof(d));
 	if (syscall(SYS_capset, &h, d) == -1) {
-		log_err("%scannot drop capabilities", who);
+		log_err("%s: error op=capset", who);
 		return -1;
 	}
 	return 0;
@@ -139,9 +139,9 @@ identity_check(const struct config *conf)
 		    svc->handler->udp_spawn == NULL) ||
 		    identity_reachable(svc->user, svc->group, &why))
 			continue;
-		log_errx("%s: cannot switch to user %s group %s: %s", svc->name,
-		    svc->user != NULL ? svc->user : "-",
-		    svc->group != NULL ? svc->group : "-", why);
+		log_errx("%s: identity_error user=%s group=%s detail=%s",
+		    svc->name, log_q(svc->user != NULL ? svc->user : "-"),
+		    log_q(svc->group != NULL ? svc->group : "-"), log_q(why));
 		bad++;
 	}
 	return bad;
@@ -159,28 +159,28 @@ identity_switch(const char *user, const char *group, const char *who,
 		return 0;
 	if (identity_resolve(user, group, &pw, &gid, &why) == -1) {
 		/* Without a passwd entry for user, user is the unknown name. */
-		log_errx("%s%s %s", who, why, pw == NULL && user != NULL ?
-		    user : group);
+		log_errx("%s: identity_error user=%s group=%s detail=%s", who,
+		    log_q(user ? user : "-"), log_q(group ? group : "-"),
+		    log_q(why));
 		return -1;
 	}
 	if (geteuid() != 0 && !identity_can_switch()) {
 		if (identity_current(pw, gid))
 			return 0;
 		if (!strict) {
-			log_notice("%snot running as root: keeping user and "
-			    "group", who);
+			log_notice("%s: identity_kept cause=not_root", who);
 			return 0;
 		}
-		log_errx("%scannot switch to user %s group %s: hellod is not "
-		    "running as root, nor with CAP_SETUID and CAP_SETGID", who,
-		    user ? user : "-", group ? group : "-");
+		log_errx("%s: identity_error user=%s group=%s detail=\"hellod "
+		    "is not running as root, nor with CAP_SETUID and CAP_SETGID\"",
+		    who, log_q(user ? user : "-"), log_q(group ? group : "-"));
 		return -1;
 	}
 	if ((pw != NULL ? initgroups(pw->pw_name, gid) : setgroups(1, &gid)) == -1 ||
 	    setresgid(gid, gid, gid) == -1 ||
 	    (pw != NULL && setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)) {
-		log_err("%scannot switch to user %s group %s", who,
-		    user ? user : "-", group ? group : "-");
+		log_err("%s: identity_error user=%s group=%s", who,
+		    log_q(user ? user : "-"), log_q(group ? group : "-"));
 		return -1;
 	}
 	return 0;

@@ -11,8 +11,8 @@ struct config;
  * the user's groups (initgroups), then gid and uid, real, effective and
  * saved.  Only root can; when not root, the switch is skipped if nothing
  * would change, and otherwise it is an error when strict, or a notice.
- * who prefixes log lines ("hello: ", or "" for the daemon).  Returns 0,
- * or -1 after logging why.
+ * who names the process in log lines (a service's name, or "hellod").
+ * Returns 0, or -1 after logging why.
  */
 int	identity_switch(const char *user, const char *group, const char *who,
 	    bool strict);
@@ -35,14 +35,14 @@ bool	identity_reachable(const char *user, const char *group,
  * (the ambient set, and the permitted and effective ones), so that a
  * program it runs has none of the daemon's (CAP_NET_BIND_SERVICE, or
  * CAP_SETUID with a drop-in that grants it).  Nothing to do as root.
- * Returns 0, or -1 after logging why (who prefixes the line).
+ * Returns 0, or -1 after logging why (who names the process).
  */
 int	identity_drop_caps(const char *who);
 
 /*
  * identity_reachable() for the user and group of every enabled TCP
  * service of conf, as this process is now.  Logs one error per service
- * that fails ("NAME: cannot switch to user U group G: WHY") and returns
+ * that fails ("NAME: identity_error user=U group=G detail=WHY") and returns
  * how many failed: 0 means every child will be able to switch.
  */
 unsigned identity_check(const struct config *conf);

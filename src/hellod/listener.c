@@ -153,9 +153,9 @@ listener_bind(struct listener *l, struct service *svc, bool wildcard,
 	if (wildcard && l->addr.ss.ss_family == AF_INET6 &&
 	    errno == EAFNOSUPPORT)
 		return -1;
-	log_errx("%s: %s %s: %s", svc->name, addr_proto_name(l->proto),
-	    addr_format((const struct sockaddr *)&l->addr.ss, where,
-	    sizeof(where)), err);
+	log_errx("%s: listen_failed proto=%s addr=%s error=%s", svc->name,
+	    addr_proto_name(l->proto), addr_format((const struct sockaddr *)
+	    &l->addr.ss, where, sizeof(where)), log_q(err));
 	errno = EADDRNOTAVAIL;
 	return -1;
 }
@@ -207,7 +207,8 @@ build_one(struct build *b, struct service *svc, int proto,
 	if ((l = set_take(b->old, &b->old_idx, proto, a)) == NULL &&
 	    (l = set_take(b->pool, &b->pool_idx, proto, a)) == NULL) {
 		if ((l = listener_new(proto, a)) == NULL) {
-			log_errx("%s: out of memory", svc->name);
+			log_errx("%s: error op=listen detail=out_of_memory",
+			    svc->name);
 			*failed = true;
 			return NULL;
 		}
@@ -222,7 +223,7 @@ build_one(struct build *b, struct service *svc, int proto,
 	l->next_svc = svc;
 	l->wildcard = wildcard;
 	if (set_push(b->out, l) == -1) {
-		log_errx("%s: out of memory", svc->name);
+		log_errx("%s: error op=listen detail=out_of_memory", svc->name);
 		build_drop(l);
 		*failed = true;
 		return NULL;
@@ -292,7 +293,7 @@ listener_build(struct config *conf, struct listener_set *old,
 	if (set_index(old, &b.old_idx) == -1 ||
 	    set_index(pool, &b.pool_idx) == -1 ||
 	    set_index(retired, &b.retired_idx) == -1) {
-		log_errx("listeners: out of memory");
+		log_errx("hellod: error op=listen detail=out_of_memory");
 		rc = -1;
 	}
 	for (i = 0; rc == 0 && i < conf->nservices; i++) {
@@ -418,11 +419,10 @@ listener_restore(struct listener_set *retired, unsigned patience_ms)
 		    sizeof(err));
 		l->polled = false;
 		if (l->fd == -1) {
-			log_errx("%s: %s %s: lost: cannot open it again: %s "
-			    "(the next reload tries again)", l->svc->name,
-			    addr_proto_name(l->proto),
+			log_errx("%s: lost proto=%s addr=%s error=%s",
+			    l->svc->name, addr_proto_name(l->proto),
 			    addr_format((const struct sockaddr *)&l->addr.ss,
-			    where, sizeof(where)), err);
+			    where, sizeof(where)), log_q(err));
 			free(l);
 			failed++;
 			continue;
@@ -526,8 +526,8 @@ passed_adopt(int fd)
 	int		 proto = passed_proto(fd);
 
 	if (proto == -1) {
-		log_warnx("socket activation: descriptor %d is not an IPv4 or "
-		    "IPv6 TCP listener or UDP socket: closing it", fd);
+		log_warnx("hellod: activation_error fd=%d detail=\"not an IPv4 "
+		    "or IPv6 TCP listener or UDP socket: closed\"", fd);
 		return NULL;
 	}
 	if ((l = calloc(1, sizeof(*l))) == NULL)
@@ -538,7 +538,8 @@ passed_adopt(int fd)
 	if (getsockname(fd, (struct sockaddr *)&l->addr.ss, &l->addr.len) == -1 ||
 	    net_adopt(fd, proto, (const struct sockaddr *)&l->addr.ss,
 	    err, sizeof(err)) == -1) {
-		log_warnx("socket activation: descriptor %d: %s", fd, err);
+		log_warnx("hellod: activation_error fd=%d detail=%s", fd,
+		    log_q(err));
 		free(l);
 		return NULL;
 	}
@@ -558,7 +559,8 @@ listener_passed(struct listener_set *pool)
 	size_t		 adopted = 0;
 
 	if (n < 0)
-		log_warnx("socket activation: %s", strerror(-n));
+		log_warnx("hellod: activation_error error=%s",
+		    log_q(strerror(-n)));
 	for (i = 0; i < n; i++) {
 		int fd = SD_LISTEN_FDS_START + i;
 

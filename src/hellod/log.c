@@ -171,7 +171,9 @@ journal_line(int priority, long pid, const char *line)
 		iov[i].iov_base = fields[i];
 		iov[i].iov_len = strlen(fields[i]);
 	}
-	(void)sd_journal_sendv(iov, (int)n);
+	/* No journal to be had (no journald here): syslog still takes the line. */
+	if (sd_journal_sendv(iov, (int)n) < 0)
+		syslog(priority, "%s", line);
 }
 #endif
 
@@ -327,6 +329,20 @@ log_quote(char *buf, size_t len, const char *s)
 	strnvis(vis, s, sizeof(vis), VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_OCTAL |
 	    VIS_DQ);
 	snprintf(buf, len, "\"%s\"", vis);
+	return buf;
+}
+
+const char *
+log_q(const char *s)
+{
+	static char	 slot[LOG_Q_SLOTS][LOG_Q_MAX];
+	static unsigned	 next;
+	char		*buf = slot[next++ % LOG_Q_SLOTS];
+	size_t		 n;
+
+	log_quote(buf, LOG_Q_MAX, s);
+	if ((n = strlen(buf)) == LOG_Q_MAX - 1 && buf[0] == '"')
+		memcpy(buf + n - 4, "...\"", 5);
 	return buf;
 }
 

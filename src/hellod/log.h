@@ -23,6 +23,14 @@ void	log_setup(int facility, int level, bool journal);
 
 /* s as a value: as it is when a single token of plain characters, else quoted with escapes. */
 const char *log_quote(char *buf, size_t len, const char *s);
+/*
+ * The same into one of LOG_Q_SLOTS static buffers in turn, for the
+ * arguments of one log call (paths, names, messages): at most LOG_Q_MAX
+ * bytes each, cut with "..." beyond.
+ */
+#define LOG_Q_SLOTS	4
+#define LOG_Q_MAX	256
+const char *log_q(const char *s);
 
 /*
  * With the journal: a line a child logged (pid), forwarded by the parent

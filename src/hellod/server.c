@@ -61,6 +61,10 @@ struct server {
 	uint64_t	 started_ms;
 	const char	*reload_result;	/* "none", "ok", "failed" */
 	int		 stop_signal;
+	struct reload_count {
+		unsigned added, removed, changed;
+		unsigned kept, opened, closed;
+	}		 rc;		/* the reload being done */
 	struct notify_status status;	/* the last STATUS= sent */
 	size_t		 enabled;	/* services enabled in conf */
 };
@@ -80,7 +84,7 @@ listener_poll(struct server *s, struct listener *l, bool on)
 		return;
 	if (on ? poll_add(s, l->fd, l) == -1 :
 	    epoll_ctl(s->epfd, EPOLL_CTL_DEL, l->fd, NULL) == -1) {
-		log_warn("%s: epoll_ctl", l->svc->name);
+		log_warn("%s: error op=epoll_ctl", l->svc->name);
 		return;
 	}
 	l->polled = on;
@@ -136,13 +140,13 @@ tcp_accept_failed(struct server *s, struct listener *l)
 {
 	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 	    errno == ENOMEM) {
-		log_warn("%s: accept (pausing %d ms)", l->svc->name,
+		log_warn("%s: paused op=accept ms=%d", l->svc->name,
 		    ACCEPT_BACKOFF_MS);
 		s->backoff_until = util_now_ms() + ACCEPT_BACKOFF_MS;
 		tcp_pause(s, true);
 	} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
 	    errno != ECONNABORTED && errno != EINTR && errno != EPROTO)
-		log_warn("%s: accept", l->svc->name);
+		log_warn("%s: error op=accept", l->svc->name);
 }
 
 /* refuse_message lines sent a second per service, at most. */
@@ -212,7 +216,7 @@ tcp_accept(struct server *s, struct listener *l)
 		if (pid == -1) {
 			/* Out of processes: refuse this one, pause rather than spin. */
 			service_refuse(svc, SR_max_children, sa, NULL);
-			log_warn("%s: fork (pausing %d ms)", svc->name,
+			log_warn("%s: paused op=fork ms=%d", svc->name,
 			    ACCEPT_BACKOFF_MS);
 			s->backoff_until = util_now_ms() + ACCEPT_BACKOFF_MS;
 			tcp_pause(s, true);
@@ -240,7 +244,7 @@ udp_wake_child(struct server *s, struct listener *l)
 	}
 	if ((pid = udp_wake(l)) <= 0) {
 		if (pid == -1) {
-			log_warn("%s: fork (pausing %d ms)", l->svc->name,
+			log_warn("%s: paused op=fork ms=%d", l->svc->name,
 			    ACCEPT_BACKOFF_MS);
 			s->backoff_until = util_now_ms() + ACCEPT_BACKOFF_MS;
 			tcp_pause(s, true);
@@ -265,8 +269,7 @@ udp_done(void *arg, unsigned long id)
 	l->busy = 0;
 	(void)net_set_nonblock(l->fd, 1);
 	if (udp_unwoken(l))
-		log_notice("%s: the program left the datagram that woke it "
-		    "unread: dropped", l->svc->name);
+		log_notice("%s: dropped cause=unread_by_program", l->svc->name);
 	listener_poll(s, l, listener_wanted(s, l));
 }
 
@@ -385,21 +388,46 @@ signal_setup(struct server *s)
 	return s->sig.fd == -1 ? -1 : 0;
 }
 
+/* What the control socket tells of the daemon. */
 static void
-status_log(const struct server *s)
+server_info(void *arg, struct status_info *si)
 {
-	size_t	 i;
+	const struct server *s = arg;
 
-	log_info("status: %u children, %zu listeners", children_count(),
-	    s->ls.n);
-	for (i = 0; i < s->conf->nservices; i++) {
-		const struct service *svc = &s->conf->services[i];
-		char	 buf[512];
+	si->conf = s->conf;
+	si->config_path = s->opts->config_path;
+	si->started = s->started;
+	si->started_ms = s->started_ms;
+	si->loaded = s->loaded;
+	si->reload = s->reload_result;
+	si->children = children_count();
+}
 
-		if (svc->enabled && svc->state != NULL)
-			log_info("%s: status %s", svc->name,
-			    service_format(svc, buf, sizeof(buf)));
-	}
+/* SIGUSR1: the lines of the control socket's "status", logged. */
+static void
+status_log(struct server *s)
+{
+	struct status_info si;
+	struct buf	 b = { 0 };
+	char		*line, *rest;
+
+	server_info(s, &si);
+	status_text(&b, &si);
+	for (rest = b.p; rest != NULL && (line = strsep(&rest, "\n")) != NULL;)
+		if (*line != '\0')
+			log_info("%s", line);
+	buf_free(&b);
+}
+
+/* "SERVICE: EVENT proto=P addr=A" and more, of one listener. */
+static void
+log_listener(const struct listener *l, const char *event, const char *more)
+{
+	char	 where[ADDR_STRLEN];
+
+	log_info("%s: %s proto=%s addr=%s%s", l->svc->name, event,
+	    addr_proto_name(l->proto), addr_format((const struct sockaddr *)
+	    &l->addr.ss, where, sizeof(where)), more);
 }
 
 /*
@@ -417,21 +445,16 @@ log_listeners(const struct server *s, bool reloaded)
 
 		if (reloaded && l->from == &s->ls)
 			continue;
-		log_info("%s: listening on %s %s%s", l->svc->name,
-		    addr_proto_name(l->proto),
-		    addr_format((const struct sockaddr *)&l->addr.ss, where,
-		    sizeof(where)), l->activated ?
-		    " (socket activation)" : "");
+		log_listener(l, "listen", l->activated ? " activated=yes" : "");
 	}
 	for (i = 0; !reloaded && i < s->pool.n; i++) {
 		const struct listener *l = s->pool.v[i];
 
 		if (l == NULL)
 			continue;
-		log_notice("socket activation: %s %s matches no enabled "
-		    "service: kept unused", l->proto == PROTO_TCP ? "tcp" :
-		    "udp", addr_format((const struct sockaddr *)&l->addr.ss,
-		    where, sizeof(where)));
+		log_notice("hellod: activation_unused proto=%s addr=%s",
+		    addr_proto_name(l->proto), addr_format((const struct sockaddr *)
+		    &l->addr.ss, where, sizeof(where)));
 	}
 }
 
@@ -487,21 +510,6 @@ reload_error(void *arg, const char *msg)
 	log_errx("%s", msg);
 }
 
-/* What the control socket tells of the daemon. */
-static void
-server_info(void *arg, struct status_info *si)
-{
-	const struct server *s = arg;
-
-	si->conf = s->conf;
-	si->config_path = s->opts->config_path;
-	si->started = s->started;
-	si->started_ms = s->started_ms;
-	si->loaded = s->loaded;
-	si->reload = s->reload_result;
-	si->children = children_count();
-}
-
 /*
  * Open the control socket of the config in force: owned by [global]
  * user and group, when started as root to drop to them, so that the
@@ -554,9 +562,17 @@ reload_commit(struct server *s, struct config *conf, struct listener_set *ls)
 	for (i = 0; i < s->ls.n; i++) {
 		struct listener *l = s->ls.v[i];
 
-		if (l != NULL && l->polled)
+		if (l == NULL)
+			continue;
+		if (l->polled)
 			epoll_ctl(s->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+		log_listener(l, "close", " cause=removed");
+		s->rc.closed++;
 	}
+	for (i = 0; i < ls->n; i++)
+		if (ls->v[i]->from == &s->ls)
+			s->rc.kept++;
+	s->rc.opened = (unsigned)ls->n - s->rc.kept;
 	listener_close_all(&s->ls, &s->pool);
 	listener_set_free(&s->ls);
 	s->ls = *ls;
@@ -564,7 +580,7 @@ reload_commit(struct server *s, struct config *conf, struct listener_set *ls)
 	s->conf = conf;
 	s->enabled = enabled_services(conf);
 	if (children_resize(conf->global.max_children) == -1)
-		log_warnx("cannot grow the child table");
+		log_warnx("hellod: error op=children detail=out_of_memory");
 	log_setup(conf->global.facility,
 	    s->opts->debug ? LOG_DEBUG : conf->global.log_level,
 	    conf->global.journal);
@@ -597,7 +613,6 @@ static int
 reload_sockets(struct server *s, struct config *conf, struct listener_set *ls)
 {
 	struct listener_set retired;
-	char	 where[ADDR_STRLEN];
 	size_t	 i;
 
 	if (listener_retire(conf, &s->ls, &retired) == -1)
@@ -609,16 +624,13 @@ reload_sockets(struct server *s, struct config *conf, struct listener_set *ls)
 	for (i = 0; i < retired.n; i++) {
 		struct listener *l = retired.v[i];
 
-		log_info("%s: closing %s %s: the new configuration binds an "
-		    "overlapping address", l->svc->name,
-		    addr_proto_name(l->proto),
-		    addr_format((const struct sockaddr *)&l->addr.ss, where,
-		    sizeof(where)));
+		log_listener(l, "close", " cause=overlap");
 		listener_poll(s, l, false);
 		close(l->fd);
 		l->fd = -1;
 	}
 	if (listener_build_finish(ls, RETIRE_PATIENCE_MS) == 0) {
+		s->rc.closed = (unsigned)retired.n;
 		for (i = 0; i < retired.n; i++)
 			free(retired.v[i]);
 		listener_set_free(&retired);
@@ -632,6 +644,25 @@ reload_sockets(struct server *s, struct config *conf, struct listener_set *ls)
 	return -1;
 }
 
+/* Count the services conf adds, removes and changes. */
+static void
+reload_diff(struct server *s, const struct config *conf)
+{
+	const struct service *old;
+	size_t	 i;
+
+	for (i = 0; i < conf->nservices; i++) {
+		old = config_find(s->conf, conf->services[i].name);
+		if (old == NULL)
+			s->rc.added++;
+		else if (config_service_changed(old, &conf->services[i]))
+			s->rc.changed++;
+	}
+	for (i = 0; i < s->conf->nservices; i++)
+		if (config_find(conf, s->conf->services[i].name) == NULL)
+			s->rc.removed++;
+}
+
 /*
  * SIGHUP: parse the file and bind every new socket first; only when all
  * of it worked does anything change.  Otherwise the old config serves on.
@@ -643,31 +674,33 @@ reload(struct server *s)
 	struct listener_set ls;
 	unsigned	 nerr = 0;
 
-	log_info("reloading configuration from %s", s->opts->config_path);
+	log_info("hellod: reloading config=%s", log_q(s->opts->config_path));
 	notify_reloading();
+	memset(&s->rc, 0, sizeof(s->rc));
 	conf = config_load(s->opts->config_path, reload_error, NULL, &nerr);
 	if (conf == NULL) {
 		s->reload_result = "failed";
-		log_errx("reload failed (%u error%s): keeping the old "
-		    "configuration", nerr, nerr == 1 ? "" : "s");
-	} else if (identity_check(conf) > 0) {
+		log_errx("hellod: reload_failed cause=config errors=%u", nerr);
+	} else if ((nerr = identity_check(conf)) > 0) {
 		s->reload_result = "failed";
-		log_errx("reload failed (a service's user is out of reach): "
-		    "keeping the old configuration");
+		log_errx("hellod: reload_failed cause=identity errors=%u", nerr);
 		config_release(conf);
 	} else if (service_attach(conf, s->conf) == -1 ||
 	    reload_sockets(s, conf, &ls) == -1) {
 		s->reload_result = "failed";
-		log_errx("reload failed (cannot open sockets): keeping the "
-		    "old configuration");
+		log_errx("hellod: reload_failed cause=sockets");
 		config_release(conf);
 	} else {
+		reload_diff(s, conf);
 		reload_commit(s, conf, &ls);
 		log_listeners(s, true);
 		s->reload_result = "ok";
 		s->loaded = time(NULL);
-		log_info("configuration reloaded: %zu services",
-		    conf->nservices);
+		log_info("hellod: reloaded services=%zu added=%u removed=%u "
+		    "changed=%u listeners_kept=%u listeners_opened=%u "
+		    "listeners_closed=%u", conf->nservices, s->rc.added,
+		    s->rc.removed, s->rc.changed, s->rc.kept, s->rc.opened,
+		    s->rc.closed);
 	}
 	s->status = status_now(s);
 	notify_ready(&s->status);
@@ -686,8 +719,8 @@ stop_children(struct server *s)
 		uint64_t now = util_now_ms();
 
 		if (now >= deadline) {
-			log_warnx("%u children left after shutdown_grace: "
-			    "killing them", children_count());
+			log_warnx("hellod: kill children=%u cause=shutdown_grace",
+			    children_count());
 			children_signal(SIGKILL);
 			deadline = now + 5000;	/* SIGKILL cannot be ignored */
 		}
@@ -702,8 +735,7 @@ stop(struct server *s)
 {
 	size_t	 i;
 
-	log_info("stopping on %s", s->stop_signal == SIGINT ? "SIGINT" :
-	    "SIGTERM");
+	log_info("hellod: stopping signal=%s", util_signame(s->stop_signal));
 	notify_stopping();
 	for (i = 0; i < s->ls.n; i++)
 		listener_poll(s, s->ls.v[i], false);
@@ -715,8 +747,8 @@ stop(struct server *s)
 	stop_children(s);
 	/* After a drop to [global] user, /run may no longer be ours to write. */
 	if (s->pfh != NULL && pidfile_remove(s->pfh) == -1)
-		log_warn("pidfile: cannot remove it");
-	log_info("stopped");
+		log_warn("hellod: error op=pidfile_remove");
+	log_info("hellod: stopped");
 }
 
 static int
@@ -773,7 +805,7 @@ loop(struct server *s)
 	while (!s->want_stop) {
 		n = epoll_wait(s->epfd, evs, EVENT_BATCH, next_timeout(s));
 		if (n == -1 && errno != EINTR) {
-			log_err("epoll_wait");
+			log_err("hellod: error op=epoll_wait");
 			break;
 		}
 		for (i = 0; i < n; i++)
@@ -845,41 +877,50 @@ pidfile_safe(const char *path)
 	int		 rc = -1;
 
 	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		log_errx("pidfile %s: %s, refusing it", path,
-		    S_ISLNK(st.st_mode) ? "a symbolic link" :
-		    "not a regular file");
+		log_errx("hellod: pidfile_error path=%s detail=%s", log_q(path),
+		    S_ISLNK(st.st_mode) ? "symbolic_link" : "not_regular_file");
 		return -1;
 	}
 	if ((copy = strdup(path)) == NULL) {
-		log_err("pidfile %s", path);
+		log_err("hellod: pidfile_error path=%s", log_q(path));
 		return -1;
 	}
 	dir = dirname(copy);
 	if (stat(dir, &st) == -1)
-		log_err("pidfile %s: directory %s", path, dir);
+		log_err("hellod: pidfile_error path=%s dir=%s", log_q(path),
+		    log_q(dir));
 	else if (st.st_uid != 0 && st.st_uid != geteuid())
-		log_errx("pidfile %s: directory %s belongs to uid %ld, not to "
-		    "root: refusing it", path, dir, (long)st.st_uid);
+		log_errx("hellod: pidfile_error path=%s dir=%s detail=dir_owner "
+		    "uid=%ld", log_q(path), log_q(dir), (long)st.st_uid);
 	else if (st.st_mode & (S_IWGRP | S_IWOTH))
-		log_errx("pidfile %s: directory %s is writable by %s: refusing "
-		    "it", path, dir, st.st_mode & S_IWOTH ? "others" :
-		    "its group");
+		log_errx("hellod: pidfile_error path=%s dir=%s detail=%s",
+		    log_q(path), log_q(dir), st.st_mode & S_IWOTH ?
+		    "dir_writable_by_others" : "dir_writable_by_group");
 	else
 		rc = 0;
 	free(copy);
 	return rc;
 }
 
-static int
-pidfile_setup(struct server *s)
+/* The pidfile's path: -p, [global] pidfile, the default unless -f; or NULL. */
+static const char *
+pidfile_path(const struct server *s)
 {
 	const char *path = s->opts->pidfile;
-	pid_t	 other = 0;
 
 	if (path == NULL)
 		path = s->conf->global.pidfile;
 	if (path == NULL && !s->opts->foreground)
 		path = DEFAULT_PIDFILE;
+	return path;
+}
+
+static int
+pidfile_setup(struct server *s)
+{
+	const char *path = pidfile_path(s);
+	pid_t	 other = 0;
+
 	if (path == NULL)
 		return 0;
 	if (pidfile_safe(path) == -1)
@@ -887,10 +928,10 @@ pidfile_setup(struct server *s)
 	s->pfh = pidfile_open(path, 0644, &other);
 	if (s->pfh == NULL) {
 		if (errno == EEXIST)
-			log_errx("pidfile %s: hellod already running, pid %ld",
-			    path, (long)other);
+			log_errx("hellod: pidfile_error path=%s detail=running "
+			    "pid=%ld", log_q(path), (long)other);
 		else
-			log_err("pidfile %s", path);
+			log_err("hellod: pidfile_error path=%s", log_q(path));
 		return -1;
 	}
 	return 0;
@@ -903,7 +944,7 @@ start(struct server *s)
 
 	/* Signals wait in the signalfd from the start: an early SIGHUP must not kill us. */
 	if (signal_setup(s) == -1) {
-		log_err("signalfd");
+		log_err("hellod: error op=signalfd");
 		return EX_OSERR;
 	}
 	addr_init();
@@ -920,20 +961,21 @@ start(struct server *s)
 	if (s->conf->global.control != NULL)
 		control_start(s);
 	if (!s->opts->foreground && detach() == -1) {
-		log_err("detach");
+		log_err("hellod: error op=detach");
 		return EX_OSERR;
 	}
 	if (s->pfh != NULL && pidfile_write(s->pfh) == -1)
-		log_warn("pidfile write");
+		log_warn("hellod: pidfile_error path=%s op=write",
+		    log_q(pidfile_path(s)));
 	/* [global] user and group: dropped to once every socket is bound. */
-	if (identity_switch(s->conf->global.user, s->conf->global.group, "",
-	    false) == -1)
+	if (identity_switch(s->conf->global.user, s->conf->global.group,
+	    "hellod", false) == -1)
 		return EX_OSERR;
 	if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    poll_add(s, s->sig.fd, &s->sig) == -1 ||
 	    report_setup(s) == -1 ||
 	    children_init(s->conf->global.max_children) == -1) {
-		log_err("event loop set-up");
+		log_err("hellod: error op=event_loop");
 		return EX_OSERR;
 	}
 	s->ctl.epfd = s->epfd;
@@ -973,8 +1015,9 @@ server_run(struct config *conf, const struct server_opts *opts)
 	}
 	udp_endpoints(&s.ls);
 	log_listeners(&s, false);
-	log_info("hellod %s started: %zu services", PACKAGE_VERSION,
-	    conf->nservices);
+	log_info("hellod: started version=%s pid=%ld services=%zu enabled=%zu "
+	    "config=%s", PACKAGE_VERSION, (long)getpid(), conf->nservices,
+	    s.enabled, log_q(opts->config_path));
 	setproctitle("%zu services", conf->nservices);
 	s.status = status_now(&s);
 	notify_ready(&s.status);

@@ -141,7 +141,7 @@ service_refuse(const struct service *svc, enum service_refusal reason,
     const struct sockaddr *sa, const char *why)
 {
 	struct svc_state *st = svc->state;
-	char	 peer[ADDR_STRLEN], detail[128];
+	char	 peer[ADDR_STRLEN], detail[LOG_Q_MAX + 48];
 	time_t	 now = time(NULL);
 
 	st->count[SC_refused]++;
@@ -161,18 +161,15 @@ service_refuse(const struct service *svc, enum service_refusal reason,
 		addr_format_peer(sa, svc->log_peer, peer, sizeof(peer));
 	else
 		strlcpy(peer, "-", sizeof(peer));
+	detail[0] = '\0';
 	if (why != NULL)
-		snprintf(detail, sizeof(detail), " detail=\"%s\"", why);
-	else
-		detail[0] = '\0';
-	if (st->log_suppressed > 0) {
-		log_notice("%s: refused %s reason=%s%s (and %lu more not logged)",
-		    svc->name, peer, refusal_names[reason], detail,
-		    st->log_suppressed);
-		st->log_suppressed = 0;
-	} else
-		log_notice("%s: refused %s reason=%s%s", svc->name, peer,
-		    refusal_names[reason], detail);
+		snprintf(detail, sizeof(detail), " detail=%s", log_q(why));
+	if (st->log_suppressed > 0)
+		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
+		    " suppressed=%lu", st->log_suppressed);
+	st->log_suppressed = 0;
+	log_notice("%s: refused peer=%s reason=%s%s", svc->name, peer,
+	    refusal_names[reason], detail);
 }
 
 char *
@@ -182,16 +179,17 @@ service_format(const struct service *svc, char *buf, size_t len)
 	size_t	 i, used;
 	int	 n;
 
-	n = snprintf(buf, len, "active=%u", st->active);
+	n = snprintf(buf, len, "active=%u", st != NULL ? st->active : 0);
 	used = n > 0 ? (size_t)n : 0;
 	for (i = 0; i < SC_COUNT && used < len; i++) {
-		n = snprintf(buf + used, len - used, " %s=%llu",
-		    counter_names[i], (unsigned long long)st->count[i]);
+		n = snprintf(buf + used, len - used, " %s=%llu", counter_names[i],
+		    st != NULL ? (unsigned long long)st->count[i] : 0ULL);
 		used += n > 0 ? (size_t)n : 0;
 	}
 	for (i = 0; i < SR_COUNT && used < len; i++) {
 		n = snprintf(buf + used, len - used, " refused_%s=%llu",
-		    refusal_names[i], (unsigned long long)st->refused[i]);
+		    refusal_names[i],
+		    st != NULL ? (unsigned long long)st->refused[i] : 0ULL);
 		used += n > 0 ? (size_t)n : 0;
 	}
 	return buf;

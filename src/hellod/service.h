@@ -101,7 +101,7 @@ service_add(const struct service *svc, enum service_counter c, uint64_t n)
 
 /*
  * A refusal of a client at sa for reason: counted, and logged as
- * "SERVICE: refused PEER reason=WHY", but no more than a few lines a
+ * "SERVICE: refused peer=PEER reason=WHY", but no more than a few lines a
  * second per service (a flood cannot fill the log): the rest are counted
  * and reported with the next line that gets through.  why, when not
  * NULL, is a detail logged after the reason (detail="..."); sa may be

@@ -9,6 +9,7 @@
 #include "addr.h"
 #include "config.h"
 #include "handler.h"
+#include "log.h"
 #include "service.h"
 #include "sources.h"
 #include "status.h"
@@ -73,27 +74,26 @@ enabled_count(const struct config *conf)
 void
 status_text(struct buf *b, const struct status_info *si)
 {
-	char	 up[32], loaded[32], counters[1024];
+	char	 up[32], loaded[32], path[LOG_LINE_MAX], counters[1024];
 	size_t	 i;
 
 	status_seconds(up, sizeof(up), util_now_ms() - si->started_ms);
 	iso_time(loaded, sizeof(loaded), si->loaded);
-	buf_printf(b, "hellod version=%s pid=%ld uptime=%s children=%u "
-	    "services=%zu enabled=%u config=", PACKAGE_VERSION, (long)getpid(),
-	    up, si->children, si->conf->nservices, enabled_count(si->conf));
-	buf_json_str(b, si->config_path);
-	buf_printf(b, " loaded=%s reload=%s\n", loaded, si->reload);
+	buf_printf(b, "hellod: status version=%s pid=%ld uptime=%s children=%u "
+	    "services=%zu enabled=%u config=%s loaded=%s reload=%s\n",
+	    PACKAGE_VERSION, (long)getpid(), up, si->children,
+	    si->conf->nservices, enabled_count(si->conf),
+	    log_quote(path, sizeof(path), si->config_path), loaded, si->reload);
 	for (i = 0; i < si->conf->nservices; i++) {
 		const struct service *svc = &si->conf->services[i];
 
-		buf_printf(b, "%s %s enabled=%s addresses=", svc->name,
-		    addr_proto_name(svc->protocols), svc->enabled ? "yes" : "no");
+		buf_printf(b, "%s: status protocols=%s enabled=%s addresses=",
+		    svc->name, addr_proto_name(svc->protocols),
+		    svc->enabled ? "yes" : "no");
 		addresses(svc, b, false);
 		buf_printf(b, " handler=%s %s\n", svc->handler->name,
-		    svc->state != NULL ? service_format(svc, counters,
-		    sizeof(counters)) : "");
+		    service_format(svc, counters, sizeof(counters)));
 	}
-	buf_printf(b, "\n");
 }
 
 void
@@ -148,8 +148,9 @@ status_sources(struct buf *b, const struct config *conf, size_t n, bool json)
 			    (unsigned long long)r->datagrams,
 			    (unsigned long long)r->refused, r->rate);
 		} else
-			buf_printf(b, "%s %s live=%u accepted=%llu datagrams=%llu "
-			    "refused=%llu rate=%.1f\n", r->service, r->client,
+			buf_printf(b, "%s: source client=%s live=%u accepted=%llu "
+			    "datagrams=%llu refused=%llu rate=%.1f\n", r->service,
+			    r->client,
 			    r->live, (unsigned long long)r->accepted,
 			    (unsigned long long)r->datagrams,
 			    (unsigned long long)r->refused, r->rate);

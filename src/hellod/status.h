@@ -22,11 +22,12 @@ struct status_info {
 };
 
 /*
- * The status as text: a line for the daemon, "hellod version=V pid=N
- * uptime=S children=N services=N enabled=N config=\"PATH\"
- * loaded=TIME reload=RESULT", then a line per service, "NAME PROTOCOLS
- * enabled=yes|no addresses=A,B active=N accepted=N ... refused_REASON=N"
- * (every counter of service.h), then an empty line.
+ * The status as text, lines of the log's grammar: one for the daemon,
+ * "hellod: status version=V pid=N uptime=S children=N services=N
+ * enabled=N config=PATH loaded=TIME reload=RESULT", then one per service,
+ * "NAME: status protocols=P enabled=yes|no addresses=A,B handler=H
+ * active=N accepted=N ... refused_REASON=N" (every counter of service.h).
+ * SIGUSR1 logs these lines; the control socket adds an empty line.
  */
 void	status_text(struct buf *b, const struct status_info *si);
 
@@ -34,8 +35,9 @@ void	status_text(struct buf *b, const struct status_info *si);
 void	status_json(struct buf *b, const struct status_info *si);
 
 /*
- * The n busiest clients of all services, "SERVICE CLIENT live=N
- * accepted=N datagrams=N refused=N rate=R" a line, then an empty line; or
+ * The n busiest clients of all services, "SERVICE: source client=C
+ * live=N accepted=N datagrams=N refused=N rate=R" a line, then an empty
+ * line; or
  * as JSON, {"sources":[...]} on one line.
  */
 void	status_sources(struct buf *b, const struct config *conf, size_t n,

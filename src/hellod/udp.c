@@ -198,7 +198,7 @@ udp_debug(const struct service *svc, const struct sockaddr *sa,
 
 	if (!log_enabled(LOG_DEBUG))
 		return;
-	log_debug("%s: datagram from %s len=%zu \"%s\"", svc->name,
+	log_debug("%s: datagram peer=%s len=%zu data=\"%s\"", svc->name,
 	    addr_format_peer(sa, svc->log_peer, peer, sizeof(peer)), len,
 	    log_vis(vis, sizeof(vis), req, len));
 }
@@ -247,7 +247,8 @@ udp_answer(struct listener *l, struct msghdr *msg, const unsigned char *req,
 	udp_copy_pktinfo(msg, &reply, cbuf, sizeof(cbuf));
 	if (sendmsg(l->fd, &reply, MSG_DONTWAIT) == -1) {
 		if (errno != EAGAIN)
-			log_debug("%s: sendmsg: %s", svc->name, strerror(errno));
+			log_debug("%s: error op=sendmsg error=%s", svc->name,
+			    log_q(strerror(errno)));
 		return;
 	}
 	service_count(svc, SC_datagrams_out);
@@ -281,8 +282,8 @@ udp_serve(struct listener *l)
 		if (n == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR)
-				log_debug("%s: recvmsg: %s", l->svc->name,
-				    strerror(errno));
+				log_debug("%s: error op=recvmsg error=%s",
+				    l->svc->name, log_q(strerror(errno)));
 			return;
 		}
 		udp_answer(l, &msg, req, (size_t)n, out, now_ms);

@@ -1,4 +1,5 @@
 /* Small helpers every part of the daemon uses: the monotonic clock, growing arrays. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,18 @@ util_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+const char *
+util_signame(int sig)
+{
+	static char	 buf[16];
+	const char	*abbrev = sigabbrev_np(sig);
+
+	snprintf(buf, sizeof(buf), "SIG%s", abbrev);
+	if (abbrev == NULL)
+		snprintf(buf, sizeof(buf), "SIG%d", sig);
+	return buf;
 }
 
 void *

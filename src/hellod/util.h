@@ -9,6 +9,9 @@
 /* Monotonic milliseconds. */
 uint64_t util_now_ms(void);
 
+/* A signal's name for a log line: "SIGTERM"; "SIG34" for one without. */
+const char *util_signame(int sig);
+
 /*
  * Make room for element n (0-based) of an array of elements of size
  * bytes that holds n now: the array doubles whenever n is a power of two,

@@ -543,6 +543,35 @@ test_progress(void **state)
 	assert_string_equal(buf, "3.0 MiB  1.5 MiB/s");
 }
 
+/* --status: values of the daemon's status lines, quoted or not. */
+static void
+test_status_value(void **state)
+{
+	const char *line = "hellod: status version=0.1.0 pid=812 "
+	    "config=\"/etc/my \\\"odd\\\" dir/h.ini\" loaded=-";
+	char	 v[64];
+
+	(void)state;
+	assert_string_equal(status_value(line, "pid", v, sizeof(v)), "812");
+	assert_string_equal(status_value(line, "config", v, sizeof(v)),
+	    "/etc/my \"odd\" dir/h.ini");
+	assert_string_equal(status_value(line, "loaded", v, sizeof(v)), "-");
+	assert_string_equal(status_value(line, "version", v, 4), "0.1");
+	assert_string_equal(status_value(line, "status", v, sizeof(v)), "");
+	assert_string_equal(status_value(line, "id", v, sizeof(v)), "");
+}
+
+static void
+test_status_not_a_status(void **state)
+{
+	char	 text[] = "error: unknown command \"status\"; try help\n\n";
+	char	 none[] = "";
+
+	(void)state;
+	assert_int_equal(status_print(text), -1);
+	assert_int_equal(status_print(none), -1);
+}
+
 int
 main(void)
 {
@@ -560,6 +589,8 @@ main(void)
 		cmocka_unit_test(test_percentile_precision),
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_progress),
+		cmocka_unit_test(test_status_value),
+		cmocka_unit_test(test_status_not_a_status),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -79,16 +79,16 @@ test_allow_deny_tcp(void **state)
 	close(fd);
 	refused_from("127.0.0.3", "127.0.0.1", d.port[1]);	/* deny wins */
 	refused_from("127.0.0.9", "127.0.0.1", d.port[1]);	/* not allowed */
-	assert_true(log_wait(&d, "closed: refused 127.0.0.3:", T_MS));
+	assert_true(log_wait(&d, "closed: refused peer=127.0.0.3:", T_MS));
 	assert_true(log_contains(&d, "reason=deny"));
-	assert_true(log_wait(&d, "closed: refused 127.0.0.9:", T_MS));
+	assert_true(log_wait(&d, "closed: refused peer=127.0.0.9:", T_MS));
 	assert_true(log_contains(&d, "reason=allow"));
 	if (harness_have_ipv6()) {
 		fd = greeted_from(NULL, "::1", d.port[0], line, sizeof(line));
 		assert_true(fd >= 0);
 		close(fd);
 		refused_from(NULL, "::1", d.port[1]);	/* ::1 is not allowed */
-		assert_true(log_wait(&d, "closed: refused [::1]:", T_MS));
+		assert_true(log_wait(&d, "closed: refused peer=[::1]:", T_MS));
 	}
 	assert_int_equal(control_value(ctl(), "open", "refused_deny"), 1);
 	assert_int_equal(control_value(ctl(), "open", "accepted"),
@@ -129,7 +129,7 @@ test_allow_deny_udp(void **state)
 		close(fd);
 		assert_true(log_wait(&d, "reason=allow", T_MS));
 	}
-	assert_true(log_wait(&d, "echo: refused 127.0.0.2:", T_MS));
+	assert_true(log_wait(&d, "echo: refused peer=127.0.0.2:", T_MS));
 	assert_int_equal(control_value(ctl(), "echo", "refused_deny"), 1);
 	assert_int_equal(control_value(ctl(), "echo", "datagrams_out"), 1);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
@@ -339,7 +339,7 @@ test_max_duration(void **state)
 	assert_true(now_ms() - t0 < 5000);
 	close(fd);
 	assert_true(log_wait(&d, "trickle: end ", T_MS));
-	assert_true(log_contains(&d, "reason=max duration"));
+	assert_true(log_contains(&d, "reason=max_duration"));
 
 	fd = tcp_connect("127.0.0.1", d.port[1], T_MS);
 	assert_true(fd >= 0);
@@ -349,7 +349,7 @@ test_max_duration(void **state)
 	assert_true(now_ms() - t0 < 5000);
 	close(fd);
 	assert_true(log_wait(&d, "stream: end ", T_MS));
-	assert_int_equal(log_count(&d, "reason=max duration"), 2);
+	assert_int_equal(log_count(&d, "reason=max_duration"), 2);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 

@@ -98,12 +98,12 @@ test_adopt(void **state)
 	harness_pass_fds(NULL, 0);
 
 	snprintf(want, sizeof(want),
-	    "hello: listening on tcp 127.0.0.1:%u (socket activation)", hp);
+	    "hello: listen proto=tcp addr=127.0.0.1:%u activated=yes", hp);
 	assert_true(log_contains(&d, want));
 	snprintf(want, sizeof(want),
-	    "hello: listening on udp 127.0.0.1:%u (socket activation)", hp);
+	    "hello: listen proto=udp addr=127.0.0.1:%u activated=yes", hp);
 	assert_true(log_contains(&d, want));
-	snprintf(want, sizeof(want), "echo: listening on tcp 127.0.0.1:%u\n", ep);
+	snprintf(want, sizeof(want), "echo: listen proto=tcp addr=127.0.0.1:%u\n", ep);
 	assert_true(log_contains(&d, want));
 
 	hello_dialogue("127.0.0.1", hp);
@@ -134,8 +134,8 @@ test_adopt_on_reload(void **state)
 	harness_pass_fds(&fd, 1);
 	assert_int_equal(daemon_start_with(&d, conf, HD_PROBE_LOG, NULL), 0);
 	harness_pass_fds(NULL, 0);
-	snprintf(want, sizeof(want), "socket activation: tcp 127.0.0.1:%u "
-	    "matches no enabled service: kept unused", xp);
+	snprintf(want, sizeof(want), "hellod: activation_unused proto=tcp "
+	    "addr=127.0.0.1:%u\n", xp);
 	assert_true(log_contains(&d, want));
 
 	snprintf(conf, sizeof(conf), "[hello]\nprotocol = tcp\nport = %u\n"
@@ -144,9 +144,9 @@ test_adopt_on_reload(void **state)
 	    "handler = hello\ngreeting = Late!\n", hp, xp);
 	daemon_rewrite(&d, conf);
 	daemon_signal(&d, SIGHUP);
-	assert_true(log_wait(&d, "configuration reloaded", T_MS));
+	assert_true(log_wait(&d, "hellod: reloaded ", T_MS));
 	snprintf(want, sizeof(want),
-	    "late: listening on tcp 127.0.0.1:%u (socket activation)", xp);
+	    "late: listen proto=tcp addr=127.0.0.1:%u activated=yes", xp);
 	assert_true(log_contains(&d, want));
 	{
 		char line[64];
@@ -184,9 +184,9 @@ test_dualstack(void **state)
 	assert_int_equal(daemon_start_with(&d, conf, HD_PROBE_LOG, NULL), 0);
 	harness_pass_fds(NULL, 0);
 	snprintf(want, sizeof(want),
-	    "hello: listening on tcp [::]:%u (socket activation)", port);
+	    "hello: listen proto=tcp addr=[::]:%u activated=yes", port);
 	assert_true(log_contains(&d, want));
-	snprintf(want, sizeof(want), "hello: listening on tcp 0.0.0.0:%u", port);
+	snprintf(want, sizeof(want), "hello: listen proto=tcp addr=0.0.0.0:%u", port);
 	assert_false(log_contains(&d, want));
 	hello_dialogue("127.0.0.1", port);
 	hello_dialogue("::1", port);
@@ -250,7 +250,7 @@ test_notify(void **state)
 	assert_non_null(strstr(msg, "RELOADING=1"));
 	notify_next(fd, msg, sizeof(msg), T_MS);
 	assert_non_null(strstr(msg, "READY=1"));
-	assert_true(log_wait(&d, "reload failed", T_MS));
+	assert_true(log_wait(&d, "hellod: reload_failed ", T_MS));
 
 	/* STATUS= follows each connection at once, not a second later. */
 	c = tcp_connect("127.0.0.1", d.port[0], T_MS);

@@ -258,7 +258,7 @@ test_pidfile_unsafe(void **state)
 	assert_int_equal(symlink(victim, link), 0);
 	assert_int_equal(daemon_start_with(&d, good_conf, HD_PROBE_TCP,
 	    ARGS("-p", link)), 73);
-	assert_true(log_contains(&d, "a symbolic link, refusing it"));
+	assert_true(log_contains(&d, "detail=symbolic_link"));
 	text = harness_read_file(victim);
 	assert_string_equal(text, "precious\n");
 	free(text);
@@ -268,7 +268,7 @@ test_pidfile_unsafe(void **state)
 	snprintf(pidfile, sizeof(pidfile), "%s/hellod.pid", open_dir);
 	assert_int_equal(daemon_start_with(&d, good_conf, HD_PROBE_TCP,
 	    ARGS("-p", pidfile)), 73);
-	assert_true(log_contains(&d, "is writable by others: refusing it"));
+	assert_true(log_contains(&d, "detail=dir_writable_by_others"));
 	assert_int_equal(access(pidfile, F_OK), -1);
 }
 
@@ -315,7 +315,7 @@ test_udp_port_in_use(void **state)
 	    "handler = hello\n", port);
 	assert_int_equal(daemon_start_with(&d, conf, HD_PROBE_LOG, NULL), 71);
 	close(fd);
-	assert_true(log_contains(&d, "busy: udp 127.0.0.1:"));
+	assert_true(log_contains(&d, "busy: listen_failed proto=udp addr=127.0.0.1:"));
 }
 
 int

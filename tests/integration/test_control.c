@@ -123,11 +123,12 @@ test_sources_and_errors(void **state)
 	fd = tcp_connect_from("127.0.0.3", "127.0.0.1", d.port[0], T_MS);
 	assert_true(read_line(fd, line, sizeof(line), T_MS) > 0);
 	control_ask(ctl(), "sources", buf, sizeof(buf));
-	assert_true(strncmp(buf, "hello 127.0.0.3/32 live=1 accepted=1 ",
-	    strlen("hello 127.0.0.3/32 live=1 accepted=1 ")) == 0);
-	assert_non_null(strstr(buf, "\nhello 127.0.0.2/32 live=0 accepted=0 "
+	assert_true(strncmp(buf, "hello: source client=127.0.0.3/32 live=1 "
+	    "accepted=1 ", strlen("hello: source client=127.0.0.3/32 live=1 "
+	    "accepted=1 ")) == 0);
+	assert_non_null(strstr(buf, "\nhello: source client=127.0.0.2/32 live=0 accepted=0 "
 	    "datagrams=0 refused=3 "));
-	assert_non_null(strstr(buf, "\nhello 127.0.0.1/32 live=0 accepted=1 "));
+	assert_non_null(strstr(buf, "\nhello: source client=127.0.0.1/32 live=0 accepted=1 "));
 	control_ask(ctl(), "sources json 1", buf, sizeof(buf));
 	assert_non_null(strstr(buf, "{\"sources\":[{\"service\":\"hello\","
 	    "\"client\":\"127.0.0.3/32\",\"live\":1,"));
@@ -142,7 +143,7 @@ test_sources_and_errors(void **state)
 	/* Several commands on one connection, each answer ending with an empty line. */
 	control_ask(ctl(), "help\nstatus json\nsources", buf, sizeof(buf));
 	assert_non_null(strstr(buf, "  help            this\n\n{\"version\":"));
-	assert_non_null(strstr(buf, "]}\nhello 127.0.0."));
+	assert_non_null(strstr(buf, "]}\nhello: source client=127.0.0."));
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
@@ -240,7 +241,7 @@ test_rude_clients(void **state)
 			break;
 		usleep(50 * 1000);
 	}
-	assert_true(n > 0 && strncmp(buf, "hellod version=", 15) == 0);
+	assert_true(n > 0 && strncmp(buf, "hellod: status version=", 23) == 0);
 	/* The rude client is dropped within the 10 s it has. */
 	assert_int_equal(drain_to_eof(rude, 15000), 1);
 	close(rude);

@@ -48,9 +48,9 @@ test_cat(void **state)
 	    "handler = exec\nexec = /bin/cat\n", HD_PROBE_LOG, NULL), 0);
 	assert_string_equal(talk("127.0.0.1", d.port[0], "hello\nworld\n"),
 	    "hello\nworld\n");
-	assert_true(log_wait(&d, "cat: end 127.0.0.1:", T_MS));
-	assert_true(log_contains(&d, "reason=done exit=0 "));
-	assert_true(log_contains(&d, " in=12 out=12"));
+	assert_true(log_wait(&d, "cat: end peer=127.0.0.1:", T_MS));
+	assert_true(log_contains(&d, "reason=done duration="));
+	assert_true(log_contains(&d, " in=12 out=12 exit=0\n"));
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
@@ -170,13 +170,14 @@ test_exit_signal_stderr(void **state)
 	    HD_PROBE_LOG, NULL), 0);
 	talk("127.0.0.1", d.port[0], NULL);
 	assert_true(log_wait(&d, "three: end ", T_MS));
-	assert_true(log_contains(&d, "reason=done exit=3 "));
+	assert_true(log_contains(&d, "reason=done "));
+	assert_true(log_contains(&d, " exit=3\n"));
 	assert_true(log_contains(&d, "three: stderr pid="));
 	assert_true(log_contains(&d, " line=\"one\""));
 	assert_true(log_contains(&d, " line=\"two\\033\""));
 	talk("127.0.0.1", d.port[1], NULL);
 	assert_true(log_wait(&d, "killed: end ", T_MS));
-	assert_true(log_contains(&d, "reason=done signal=KILL "));
+	assert_true(log_contains(&d, " signal=SIGKILL\n"));
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
@@ -206,13 +207,15 @@ test_max_duration_and_stop(void **state)
 	close(fd);
 	assert_true(now_ms() - t0 >= 2900);	/* 1 s, then the 2 s grace */
 	assert_true(log_wait(&d, "stubborn: end ", T_MS));
-	assert_true(log_contains(&d, "reason=max duration signal=KILL "));
+	assert_true(log_contains(&d, "reason=max_duration "));
+	assert_true(log_contains(&d, " signal=SIGKILL\n"));
 	fd = tcp_connect("127.0.0.1", d.port[1], T_MS);
 	assert_true(fd >= 0);
 	assert_true(proc_wait_children(d.pid, 1, T_MS));
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
-	assert_true(log_contains(&d, "sleeper: end 127.0.0.1:"));
-	assert_true(log_contains(&d, "reason=shutdown signal=TERM "));
+	assert_true(log_contains(&d, "sleeper: end peer=127.0.0.1:"));
+	assert_true(log_contains(&d, "reason=shutdown "));
+	assert_true(log_contains(&d, " signal=SIGTERM\n"));
 	close(fd);
 }
 
@@ -297,9 +300,9 @@ test_udp_unread_dropped(void **state)
 	    "handler = exec\nexec = /bin/false\n", HD_PROBE_LOG, NULL), 0);
 	assert_int_equal(udp_ask("127.0.0.1", d.port[0], "x", 1, out, sizeof(out),
 	    500), -1);
-	assert_true(log_wait(&d, "left the datagram that woke it unread", T_MS));
+	assert_true(log_wait(&d, "bad: dropped cause=unread_by_program", T_MS));
 	usleep(300 * 1000);
-	assert_int_equal(log_count(&d, "bad: wake "), 1);
+	assert_int_equal(log_count(&d, "bad: wake peer="), 1);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
@@ -353,10 +356,11 @@ test_tftp(void **state)
 		    d.port[0], got, file, got);
 		assert_int_equal(system(cmd), 0);
 		/* in.tftpd stays a second (-t 1) for another request, then goes. */
-		assert_true(log_wait_n(&d, "tftp: end ", (unsigned)i + 1, T_MS));
+		assert_true(log_wait_n(&d, "tftp: wake_end ", (unsigned)i + 1, T_MS));
 	}
-	assert_int_equal(log_count(&d, "tftp: wake 127.0.0.1:"), 2);
-	assert_int_equal(log_count(&d, "reason=done exit=0 "), 2);
+	assert_int_equal(log_count(&d, "tftp: wake peer=127.0.0.1:"), 2);
+	assert_int_equal(log_count(&d, "reason=done duration="), 2);
+	assert_int_equal(log_count(&d, " exit=0\n"), 2);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 

@@ -167,7 +167,7 @@ test_reset_flood(void **state)
 	close(fd);
 	assert_true(proc_wait_children(d.pid, 0, T_MS));
 	daemon_signal(&d, SIGUSR1);
-	snprintf(want, sizeof(want), "hello: status active=0 ");
+	snprintf(want, sizeof(want), " handler=hello active=0 ");
 	assert_true(log_wait(&d, want, T_MS));
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
@@ -210,8 +210,8 @@ status_of(struct daemon *d, const char *name, unsigned *active,
 	bool ok = false;
 
 	snprintf(key, sizeof(key), "%s: status ", name);
-	if ((p = strstr(log, key)) != NULL)
-		ok = sscanf(p + strlen(key), "active=%u accepted=%u "
+	if ((p = strstr(log, key)) != NULL && (p = strstr(p, " active=")) != NULL)
+		ok = sscanf(p + 1, "active=%u accepted=%u "
 		    "datagrams_in=%u datagrams_out=%*u bytes_in=%*u bytes_out=%*u "
 		    "refused=%u", active, accepted, datagrams, refused) == 4;
 	free(log);
@@ -334,14 +334,15 @@ test_control_socket(void **state)
 	snprintf(want, sizeof(want), " pid=%ld ", (long)d.pid);
 	assert_non_null(strstr(buf, want));
 	assert_non_null(strstr(buf, " children=1 services=3 enabled=2 "));
-	assert_true(strncmp(buf, "hellod version=", 15) == 0);
-	assert_non_null(strstr(buf, "\nhello tcp enabled=yes addresses=127.0.0.1:"));
+	assert_true(strncmp(buf, "hellod: status version=", 23) == 0);
+	assert_non_null(strstr(buf, "\nhello: status protocols=tcp enabled=yes "
+	    "addresses=127.0.0.1:"));
 	assert_non_null(strstr(buf, " handler=hello active=1 accepted=1 "
 	    "datagrams_in=0 datagrams_out=0 "));
 	assert_non_null(strstr(buf, " handler=echo active=0 accepted=0 "
 	    "datagrams_in=1 datagrams_out=1 bytes_in=4 bytes_out=4 refused=0"));
 	/* A disabled service is listed, with what it would do. */
-	assert_non_null(strstr(buf, "\noff tcp enabled=no addresses=*:"));
+	assert_non_null(strstr(buf, "\noff: status protocols=tcp enabled=no addresses=*:"));
 	close(fd);
 	assert_true(proc_wait_children(d.pid, 0, T_MS));
 
@@ -349,7 +350,7 @@ test_control_socket(void **state)
 	    "[hello]\nprotocol = tcp\nport = @P0@\nbind = 127.0.0.1\n"
 	    "handler = hello\n");
 	daemon_signal(&d, SIGHUP);
-	assert_true(log_wait(&d, "configuration reloaded", T_MS));
+	assert_true(log_wait(&d, "hellod: reloaded ", T_MS));
 	control_read(harness_path("ctl2"), buf, sizeof(buf));
 	/* The counters of a service that stays carry over the reload. */
 	assert_non_null(strstr(buf, " handler=hello active=0 accepted=1 "));
@@ -389,7 +390,7 @@ test_control_mode_and_none(void **state)
 	    "handler = hello\n", HD_PROBE_LOG, NULL), 0);
 	snprintf(path, sizeof(path), "/proc/%ld/cwd/none", (long)d.pid);
 	assert_int_equal(lstat(path, &st), -1);
-	assert_false(log_contains(&d, "control"));
+	assert_false(log_contains(&d, "control_off"));
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
@@ -413,7 +414,7 @@ control_pid(const char *path)
 	long	 pid = -1;
 
 	control_read(path, buf, sizeof(buf));
-	assert_int_equal(sscanf(buf, "hellod version=%*s pid=%ld ", &pid), 1);
+	assert_int_equal(sscanf(buf, "hellod: status version=%*s pid=%ld ", &pid), 1);
 	return pid;
 }
 
@@ -433,8 +434,8 @@ test_control_not_a_socket(void **state)
 	(void)state;
 	harness_write_file(path, "[hello]\nport = 9999\n");
 	control_daemon(&d, "precious.ini");
-	snprintf(want, sizeof(want), "control %s: not a socket, left alone: "
-	    "running without a control socket", path);
+	snprintf(want, sizeof(want), "hellod: control_off path=%s "
+	    "detail=not_a_socket\n", path);
 	assert_true(log_wait(&d, want, T_MS));
 	fd = greeted(d.port[0]);
 	close(fd);
@@ -461,15 +462,15 @@ test_control_in_use(void **state)
 	control_daemon(&first, "shared-ctl");
 	assert_int_equal(control_pid(path), (long)first.pid);
 	control_daemon(&second, "shared-ctl");
-	snprintf(want, sizeof(want), "control %s: another process listens "
-	    "there: running without a control socket", path);
+	snprintf(want, sizeof(want), "hellod: control_off path=%s "
+	    "detail=in_use\n", path);
 	assert_true(log_wait(&second, want, T_MS));
 	assert_int_equal(control_pid(path), (long)first.pid);
 	/* The second one still serves its own port. */
 	close(greeted(second.port[0]));
 	assert_int_equal(daemon_stop(&second, SIGTERM), 0);
 	assert_int_equal(control_pid(path), (long)first.pid);
-	assert_false(log_contains(&first, "control "));
+	assert_false(log_contains(&first, "control_off"));
 	assert_int_equal(daemon_stop(&first, SIGTERM), 0);
 	assert_int_equal(access(path, F_OK), -1);
 }
@@ -488,7 +489,7 @@ test_control_stale(void **state)
 	assert_int_equal(access(path, F_OK), 0);
 	control_daemon(&d, "stale-ctl");
 	assert_int_equal(control_pid(path), (long)d.pid);
-	assert_false(log_contains(&d, "control "));
+	assert_false(log_contains(&d, "control_off"));
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 

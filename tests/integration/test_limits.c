@@ -19,20 +19,6 @@
 
 #define T_MS	3000
 
-/* The value of "key=" in the status line of service name, from the control socket. */
-static unsigned long
-status_of(const char *ctl, const char *name, const char *key)
-{
-	char	 buf[4096], needle[64], *p;
-
-	control_read(ctl, buf, sizeof(buf));
-	snprintf(needle, sizeof(needle), "\n%s ", name);
-	assert_non_null(p = strstr(buf, needle));
-	snprintf(needle, sizeof(needle), " %s=", key);
-	assert_non_null(p = strstr(p + 1, needle));
-	return strtoul(p + strlen(needle), NULL, 10);
-}
-
 /*
  * One datagram to 127.0.0.1:dport that claims to come from 127.0.0.1:sport,
  * through a raw socket (root only): the kernel writes the IP header, we
@@ -91,10 +77,10 @@ test_udp_self_loop(void **state)
 	spoof(d.port[0], d.port[1], "loop");
 	spoof(d.port[1], d.port[0], "loop");
 	usleep(300 * 1000);
-	assert_int_equal(status_of(ctl, "echo", "datagrams_out"), 0);
-	assert_int_equal(status_of(ctl, "hello", "datagrams_out"), 0);
-	assert_int_equal(status_of(ctl, "echo", "refused_guard"), 2);
-	assert_int_equal(status_of(ctl, "hello", "refused_guard"), 1);
+	assert_int_equal(control_value(ctl, "echo", "datagrams_out"), 0);
+	assert_int_equal(control_value(ctl, "hello", "datagrams_out"), 0);
+	assert_int_equal(control_value(ctl, "echo", "refused_guard"), 2);
+	assert_int_equal(control_value(ctl, "hello", "refused_guard"), 1);
 	assert_true(log_contains(&d, "reason=guard detail=\"own address\""));
 	assert_int_equal(udp_ask("127.0.0.1", d.port[0], "Ann", 3, buf,
 	    sizeof(buf), 5000), 3);
@@ -165,13 +151,13 @@ test_udp_source_rate(void **state)
 	assert_int_equal(udp_replies(a2, 100), 3);
 	assert_int_equal(udp_replies(b1, 100), 2);
 	assert_int_equal(udp_replies(b2, 100), 1);
-	assert_int_equal(status_of(ctl, "each", "refused_source_rate"), 6);
-	assert_int_equal(status_of(ctl, "grouped", "refused_source_rate"), 5);
+	assert_int_equal(control_value(ctl, "each", "refused_source_rate"), 6);
+	assert_int_equal(control_value(ctl, "grouped", "refused_source_rate"), 5);
 	close(a1);
 	close(a2);
 	close(b1);
 	close(b2);
-	assert_true(log_contains(&d, "each: refused 127.0.0.1:"));
+	assert_true(log_contains(&d, "each: refused peer=127.0.0.1:"));
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
@@ -209,8 +195,8 @@ test_tcp_source_rate(void **state)
 	}
 	assert_int_equal(greeted, 2);
 	assert_int_equal(closed, 4);
-	assert_int_equal(status_of(ctl, "slow", "accepted"), 2);
-	assert_int_equal(status_of(ctl, "slow", "refused_source_rate"), 4);
+	assert_int_equal(control_value(ctl, "slow", "accepted"), 2);
+	assert_int_equal(control_value(ctl, "slow", "refused_source_rate"), 4);
 	for (i = 0; i < 6; i++) {
 		int fd = tcp_connect("127.0.0.1", d.port[1], T_MS);
 
@@ -219,7 +205,7 @@ test_tcp_source_rate(void **state)
 		assert_string_equal(line, "Welcome!\r\n");
 		close(fd);
 	}
-	assert_true(log_contains(&d, "slow: refused 127.0.0.1:"));
+	assert_true(log_contains(&d, "slow: refused peer=127.0.0.1:"));
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 

@@ -127,9 +127,14 @@ test_add_service(void **state)
 	(void)state;
 	assert_int_equal(daemon_start(&d, conf_hello), 0);
 	assert_int_equal(tcp_connect("127.0.0.1", d.port[1], 500), -1);
-	reload(&d, conf_hello_echo, "configuration reloaded", 1);
-	assert_true(log_contains(&d, "reloading configuration from "));
+	reload(&d, conf_hello_echo, "hellod: reloaded ", 1);
+	assert_true(log_contains(&d, "hellod: reloading config="));
 	assert_true(log_contains(&d, d.conf));
+	/* What changed: echo added, its two sockets opened, hello's kept. */
+	assert_true(log_contains(&d, "hellod: reloaded services=2 added=1 "
+	    "removed=0 changed=0 listeners_kept=1 listeners_opened=2 "
+	    "listeners_closed=0\n"));
+	assert_true(log_contains(&d, "echo: listen proto=udp addr=127.0.0.1:"));
 	fd = tcp_connect("127.0.0.1", d.port[1], T_MS);
 	assert_true(fd >= 0);
 	assert_int_equal(send_str(fd, "ping\r\n"), 0);
@@ -160,7 +165,10 @@ test_change_greeting(void **state)
 	before = listener_inode(d.port[0]);
 	assert_true(before != 0);
 
-	reload(&d, conf_bonjour, "configuration reloaded", 1);
+	reload(&d, conf_bonjour, "hellod: reloaded ", 1);
+	assert_true(log_contains(&d, "hellod: reloaded services=1 added=0 "
+	    "removed=0 changed=1 listeners_kept=1 listeners_opened=0 "
+	    "listeners_closed=0\n"));
 	greeting_is(d.port[0], "Bonjour!\r\n");
 	/* The listener was kept, not closed and bound again. */
 	assert_true(listener_inode(d.port[0]) == before);
@@ -183,17 +191,18 @@ test_invalid_reload(void **state)
 
 	(void)state;
 	assert_int_equal(daemon_start(&d, conf_hello), 0);
-	reload(&d, conf_broken, "reload failed (", 1);
-	assert_true(log_contains(&d, "keeping the old configuration"));
+	reload(&d, conf_broken, "hellod: reload_failed ", 1);
+	assert_true(log_contains(&d, "hellod: reload_failed cause=config "
+	    "errors=2\n"));
 	snprintf(where, sizeof(where), "%s:7:", d.conf);
 	assert_true(log_contains(&d, where));
 	snprintf(where, sizeof(where), "%s:9:", d.conf);
 	assert_true(log_contains(&d, where));
-	assert_false(log_contains(&d, "configuration reloaded"));
+	assert_false(log_contains(&d, "hellod: reloaded "));
 	/* The old service answers, as before. */
 	greeting_is(d.port[0], "Welcome!\r\n");
 	/* And a good file afterwards is taken. */
-	reload(&d, conf_bonjour, "configuration reloaded", 1);
+	reload(&d, conf_bonjour, "hellod: reloaded ", 1);
 	greeting_is(d.port[0], "Bonjour!\r\n");
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
@@ -210,7 +219,12 @@ test_remove_service(void **state)
 	fd = tcp_connect("127.0.0.1", d.port[1], T_MS);
 	assert_true(fd >= 0);
 	close(fd);
-	reload(&d, conf_hello, "configuration reloaded", 1);
+	reload(&d, conf_hello, "hellod: reloaded ", 1);
+	assert_true(log_contains(&d, "hellod: reloaded services=1 added=0 "
+	    "removed=1 changed=0 listeners_kept=1 listeners_opened=0 "
+	    "listeners_closed=2\n"));
+	assert_true(log_contains(&d, "echo: close proto=tcp addr=127.0.0.1:"));
+	assert_true(log_contains(&d, " cause=removed\n"));
 	assert_true(wait_refused(d.port[1], T_MS));
 	/* Its UDP socket is closed too: the port can be bound again. */
 	end = now_ms() + T_MS;
@@ -244,8 +258,9 @@ test_move_to_wildcard(void **state)
 
 	(void)state;
 	assert_int_equal(daemon_start(&d, conf_hello), 0);
-	reload(&d, conf_hello_any, "configuration reloaded", 1);
-	assert_true(log_contains(&d, "hello: closing tcp 127.0.0.1:"));
+	reload(&d, conf_hello_any, "hellod: reloaded ", 1);
+	assert_true(log_contains(&d, "hello: close proto=tcp addr=127.0.0.1:"));
+	assert_true(log_contains(&d, " cause=overlap\n"));
 	greeting_is(d.port[0], "Everywhere!\r\n");
 	assert_int_equal(udp_ask("127.0.0.1", d.port[0], "Ann", 3, buf,
 	    sizeof(buf), T_MS), 11);
@@ -256,7 +271,7 @@ test_move_to_wildcard(void **state)
 		assert_string_equal(buf, "Everywhere!\r\n");
 		close(fd);
 	}
-	reload(&d, conf_hello, "configuration reloaded", 2);
+	reload(&d, conf_hello, "hellod: reloaded ", 2);
 	greeting_is(d.port[0], "Welcome!\r\n");
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
@@ -279,8 +294,8 @@ test_move_fails_restores(void **state)
 	busy = hold_port(SOCK_STREAM, held);
 	snprintf(tmpl, sizeof(tmpl), "%s[taken]\nprotocol = tcp\nport = %u\n"
 	    "bind = 127.0.0.1\nhandler = echo\n", conf_hello_any, held);
-	reload(&d, tmpl, "reload failed", 1);
-	assert_false(log_contains(&d, "configuration reloaded"));
+	reload(&d, tmpl, "hellod: reload_failed ", 1);
+	assert_false(log_contains(&d, "hellod: reloaded "));
 	greeting_is(d.port[0], "Welcome!\r\n");
 	close(busy);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
@@ -309,7 +324,7 @@ test_failed_move_is_hitless(void **state)
 	for (i = 1; i <= 5; i++) {
 		daemon_signal(&d, SIGHUP);
 		/* Connect without pause until this reload has failed. */
-		while (log_count(&d, "reload failed") < i) {
+		while (log_count(&d, "hellod: reload_failed ") < i) {
 			assert_true(tries < 100000);
 			tries++;
 			if ((fd = tcp_connect("127.0.0.1", d.port[0], T_MS)) == -1) {
@@ -324,7 +339,7 @@ test_failed_move_is_hitless(void **state)
 	print_message("%u connections during 5 failed reloads, %u refused\n",
 	    tries, refused);
 	assert_int_equal(refused, 0);
-	assert_false(log_contains(&d, "closing tcp"));
+	assert_false(log_contains(&d, "close proto=tcp"));
 	greeting_is(d.port[0], "Welcome!\r\n");
 	close(busy);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
@@ -403,30 +418,30 @@ test_move_lost_to_racer(void **state)
 		skip();		/* no 127.0.0.2 here */
 	r.port = d.port[0];
 	assert_int_equal(pthread_create(&th, NULL, racer_run, &r), 0);
-	reload(&d, moved, "reload failed", 1);
+	reload(&d, moved, "hellod: reload_failed ", 1);
 	r.stop = 1;
 	pthread_join(th, NULL);
 	close(blocker);
-	assert_true(log_contains(&d, "tcp 0.0.0.0:"));
+	assert_true(log_contains(&d, "proto=tcp addr=0.0.0.0:"));
 	print_message("the racer %s the address\n", r.fd == -1 ? "did not take" :
 	    "took");
 	if (r.fd == -1) {
 		/* The daemon got its address back first: nothing was lost. */
 		greeting_is(d.port[0], "Welcome!\r\n");
 	} else {
-		assert_true(log_contains(&d, "lost: cannot open it again"));
+		assert_true(log_contains(&d, ": lost proto="));
 		/* One child held open: at max_children, accepting pauses. */
 		fd = tcp_connect("127.0.0.1", d.port[1], T_MS);
 		assert_true(fd >= 0);
 		assert_true(proc_wait_children(d.pid, 1, T_MS));
 		daemon_signal(&d, SIGUSR1);
-		assert_true(log_wait(&d, "status:", T_MS));
+		assert_true(log_wait(&d, "hellod: status ", T_MS));
 		close(fd);
 		assert_true(proc_wait_children(d.pid, 0, T_MS));
 		greeting_is(d.port[1], "Other!\r\n");
 		close(r.fd);
 		/* The next reload opens the lost address again. */
-		reload(&d, conf, "configuration reloaded", 1);
+		reload(&d, conf, "hellod: reloaded ", 1);
 		greeting_is(d.port[0], "Welcome!\r\n");
 	}
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);

@@ -393,30 +393,31 @@ static void
 test_startup_and_stop(void **state)
 {
 	struct daemon d;
-	char want[256];
+	char want[PATH_MAX + 256];
 	pid_t pid;
 
 	(void)state;
 	assert_int_equal(daemon_start(&d, conf_local3), 0);
 	pid = d.pid;
-	snprintf(want, sizeof(want), "%shellod %s started: 2 services",
-	    tag("local3.info", pid), PACKAGE_VERSION);
+	snprintf(want, sizeof(want), "%shellod: started version=%s pid=%ld "
+	    "services=2 enabled=2 config=%s", tag("local3.info", pid),
+	    PACKAGE_VERSION, (long)pid, d.conf);
 	expect_exact(want);
-	snprintf(want, sizeof(want), "%shello: listening on tcp 127.0.0.1:%u",
+	snprintf(want, sizeof(want), "%shello: listen proto=tcp addr=127.0.0.1:%u",
 	    tag("local3.info", pid), d.port[0]);
 	expect_exact(want);
-	snprintf(want, sizeof(want), "%shello: listening on udp 127.0.0.1:%u",
+	snprintf(want, sizeof(want), "%shello: listen proto=udp addr=127.0.0.1:%u",
 	    tag("local3.info", pid), d.port[0]);
 	expect_exact(want);
-	snprintf(want, sizeof(want), "%secho: listening on tcp 127.0.0.1:%u",
+	snprintf(want, sizeof(want), "%secho: listen proto=tcp addr=127.0.0.1:%u",
 	    tag("local3.info", pid), d.port[1]);
 	expect_exact(want);
 
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
-	snprintf(want, sizeof(want), "%sstopping on SIGTERM",
+	snprintf(want, sizeof(want), "%shellod: stopping signal=SIGTERM",
 	    tag("local3.info", pid));
 	expect_exact(want);
-	snprintf(want, sizeof(want), "%sstopped", tag("local3.info", pid));
+	snprintf(want, sizeof(want), "%shellod: stopped", tag("local3.info", pid));
 	expect_exact(want);
 	all_lines_under(pid, "local3");
 }
@@ -425,17 +426,18 @@ static void
 test_default_facility(void **state)
 {
 	struct daemon d;
-	char want[128];
+	char want[PATH_MAX + 256];
 	pid_t pid;
 
 	(void)state;
 	assert_int_equal(daemon_start(&d, conf_default), 0);
 	pid = d.pid;
-	snprintf(want, sizeof(want), "%shellod %s started: 1 services",
-	    tag("daemon.info", pid), PACKAGE_VERSION);
+	snprintf(want, sizeof(want), "%shellod: started version=%s pid=%ld "
+	    "services=1 enabled=1 config=%s", tag("daemon.info", pid),
+	    PACKAGE_VERSION, (long)pid, d.conf);
 	expect_exact(want);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
-	snprintf(want, sizeof(want), "%sstopped", tag("daemon.info", pid));
+	snprintf(want, sizeof(want), "%shellod: stopped", tag("daemon.info", pid));
 	expect_exact(want);
 	all_lines_under(pid, "daemon");
 }
@@ -464,7 +466,7 @@ test_connection_lines(void **state)
 	assert_int_equal(read_all(fd, line, sizeof(line), T_MS), 0);
 	close(fd);
 
-	snprintf(suffix, sizeof(suffix), "]: hello: connect 127.0.0.1:%u", cport);
+	snprintf(suffix, sizeof(suffix), "]: hello: connect peer=127.0.0.1:%u", cport);
 	connect = expect_line("local3.info hellod[", NULL, suffix);
 	assert_int_equal(sscanf(connect, "local3.info hellod[%ld]", &child), 1);
 	assert_true(child > 0 && child != (long)d.pid);
@@ -472,7 +474,7 @@ test_connection_lines(void **state)
 
 	snprintf(prefix, sizeof(prefix), "local3.info hellod[%ld]: ", child);
 	snprintf(needle, sizeof(needle),
-	    "]: hello: end 127.0.0.1:%u reason=quit duration=", cport);
+	    "]: hello: end peer=127.0.0.1:%u reason=quit duration=", cport);
 	end = expect_line(prefix, needle, " in=13 out=27");
 	free(end);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
@@ -489,11 +491,12 @@ test_reload_lines(void **state)
 	assert_int_equal(daemon_start(&d, conf_local3), 0);
 	daemon_rewrite(&d, conf_local3);
 	daemon_signal(&d, SIGHUP);
-	snprintf(want, sizeof(want), "%sreloading configuration from %s",
+	snprintf(want, sizeof(want), "%shellod: reloading config=%s",
 	    tag("local3.info", d.pid), d.conf);
 	expect_exact(want);
-	snprintf(want, sizeof(want), "%sconfiguration reloaded: 2 services",
-	    tag("local3.info", d.pid));
+	snprintf(want, sizeof(want), "%shellod: reloaded services=2 added=0 "
+	    "removed=0 changed=0 listeners_kept=3 listeners_opened=0 "
+	    "listeners_closed=0", tag("local3.info", d.pid));
 	expect_exact(want);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
@@ -511,8 +514,8 @@ test_reload_error_lines(void **state)
 	pid = d.pid;
 	daemon_rewrite(&d, conf_broken);
 	daemon_signal(&d, SIGHUP);
-	snprintf(want, sizeof(want), "%sreload failed (2 errors): keeping the "
-	    "old configuration", tag("local3.err", pid));
+	snprintf(want, sizeof(want), "%shellod: reload_failed cause=config "
+	    "errors=2", tag("local3.err", pid));
 	expect_exact(want);
 	snprintf(want, sizeof(want), "%s%s:9: ", tag("local3.err", pid), d.conf);
 	free(expect_line(want, "no_such_key", NULL));
@@ -522,7 +525,7 @@ test_reload_error_lines(void **state)
 	snprintf(want, sizeof(want), "%s%s:", tag("local3.err", pid), d.conf);
 	free(line_scan(want, NULL, NULL, &n));
 	assert_int_equal(n, 2);
-	snprintf(want, sizeof(want), "hellod[%ld]: configuration reloaded",
+	snprintf(want, sizeof(want), "hellod[%ld]: hellod: reloaded ",
 	    (long)pid);
 	free(line_scan("", want, NULL, &n));
 	assert_int_equal(n, 0);
@@ -548,19 +551,19 @@ test_reload_changes_facility(void **state)
 	pid = d.pid;
 	daemon_rewrite(&d, conf_local4);
 	daemon_signal(&d, SIGHUP);
-	snprintf(want, sizeof(want), "%sreloading configuration from %s",
+	snprintf(want, sizeof(want), "%shellod: reloading config=%s",
 	    tag("local3.info", d.pid), d.conf);
 	expect_exact(want);
-	snprintf(want, sizeof(want), "%sconfiguration reloaded: 1 services",
+	snprintf(want, sizeof(want), "%shellod: reloaded services=1 ",
 	    tag("local4.info", d.pid));
-	expect_exact(want);
+	free(expect_line(want, NULL, NULL));
 
 	fd = hello_connect(d.port[0], &cport);
 	close(fd);
-	snprintf(want, sizeof(want), "]: hello: connect 127.0.0.1:%u", cport);
+	snprintf(want, sizeof(want), "]: hello: connect peer=127.0.0.1:%u", cport);
 	free(expect_line("local4.info hellod[", NULL, want));
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
-	snprintf(want, sizeof(want), "%sstopped", tag("local4.info", pid));
+	snprintf(want, sizeof(want), "%shellod: stopped", tag("local4.info", pid));
 	expect_exact(want);
 }
 
@@ -574,7 +577,7 @@ test_refused_notice(void **state)
 	(void)state;
 	assert_int_equal(daemon_start(&d, conf_local3), 0);
 	sport = send_refused(d.port[0]);
-	snprintf(want, sizeof(want), "%shello: refused 127.0.0.1:%u reason=guard "
+	snprintf(want, sizeof(want), "%shello: refused peer=127.0.0.1:%u reason=guard "
 	    "detail=\"source port below 1024\"", tag("local3.notice", d.pid), sport);
 	expect_exact(want);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
@@ -598,14 +601,14 @@ test_log_level_notice(void **state)
 	close(fd);
 	proc_wait_children(d.pid, 0, T_MS);
 	sport = send_refused(d.port[0]);
-	snprintf(want, sizeof(want), "%shello: refused 127.0.0.1:%u reason=guard "
+	snprintf(want, sizeof(want), "%shello: refused peer=127.0.0.1:%u reason=guard "
 	    "detail=\"source port below 1024\"", tag("local3.notice", d.pid), sport);
 	expect_exact(want);
 	/* Not a single info line, from the daemon or its child. */
 	syslog_barrier();
 	free(line_scan(tag("local3.info", d.pid), NULL, NULL, &n));
 	assert_int_equal(n, 0);
-	snprintf(want, sizeof(want), "]: hello: connect 127.0.0.1:%u", cport);
+	snprintf(want, sizeof(want), "]: hello: connect peer=127.0.0.1:%u", cport);
 	free(line_scan("", want, NULL, &n));
 	assert_int_equal(n, 0);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
@@ -626,7 +629,7 @@ test_debug_option(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(udp_exchange(fd, "127.0.0.1", d.port[0], "Michael", 7,
 	    buf, sizeof(buf), T_MS), 15);
-	snprintf(want, sizeof(want), "%shello: datagram from 127.0.0.1:%u len=7",
+	snprintf(want, sizeof(want), "%shello: datagram peer=127.0.0.1:%u len=7",
 	    tag("local3.debug", d.pid), local_port(fd));
 	close(fd);
 	free(expect_line(want, NULL, NULL));

@@ -144,12 +144,12 @@ test_hello_logged(void **state)
 
 	(void)state;
 	fd = connect_greeted("127.0.0.1", d_all.port[0]);
-	assert_true(log_wait(&d_all, "hello: connect 127.0.0.1:", T_MS));
+	assert_true(log_wait(&d_all, "hello: connect peer=127.0.0.1:", T_MS));
 	assert_int_equal(send_str(fd, "exit\n"), 0);
 	assert_int_equal(read_all(fd, line, sizeof(line), T_MS), 0);
 	close(fd);
 	assert_true(log_wait(&d_all, "reason=quit", T_MS));
-	assert_true(log_contains(&d_all, "hello: end 127.0.0.1:"));
+	assert_true(log_contains(&d_all, "hello: end peer=127.0.0.1:"));
 	assert_true(log_contains(&d_all, " duration="));
 	assert_true(log_contains(&d_all, " in="));
 	assert_true(log_contains(&d_all, " out="));
@@ -167,7 +167,7 @@ test_hello_too_long(void **state)
 	assert_true(read_all(fd, buf, sizeof(buf), T_MS) >= 0);
 	assert_string_equal(buf, "Error: message too long (max 16 bytes)\r\n");
 	close(fd);
-	assert_true(log_wait(&d_all, "reason=too long", T_MS));
+	assert_true(log_wait(&d_all, "reason=too_long", T_MS));
 }
 
 static void
@@ -184,7 +184,7 @@ test_hello_ipv6(void **state)
 	assert_true(read_line(fd, line, sizeof(line), T_MS) > 0);
 	assert_string_equal(line, "Hello, Michael!\r\n");
 	close(fd);
-	assert_true(log_wait(&d_all, "hello: connect [::1]:", T_MS));
+	assert_true(log_wait(&d_all, "hello: connect peer=[::1]:", T_MS));
 }
 
 static void
@@ -363,7 +363,7 @@ test_idle_timeout(void **state)
 	assert_true(waited >= 800);
 	assert_true(read_all(fd, buf, sizeof(buf), T_MS) == 0);
 	close(fd);
-	assert_true(log_wait(&d, "reason=idle timeout", T_MS));
+	assert_true(log_wait(&d, "reason=idle_timeout", T_MS));
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
@@ -379,7 +379,7 @@ hello_quit(uint16_t port)
 	close(fd);
 }
 
-/* The peer field of the n-th (0, 1, ...) "NAME: connect " line of the log, into out. */
+/* The peer of the n-th (0, 1, ...) "NAME: connect peer=" line of the log, into out. */
 static void
 logged_peer(struct daemon *d, const char *name, unsigned n, char *out,
     size_t len)
@@ -387,7 +387,7 @@ logged_peer(struct daemon *d, const char *name, unsigned n, char *out,
 	char	 needle[64], *log = harness_read_file(d->log), *p = log;
 	size_t	 i;
 
-	snprintf(needle, sizeof(needle), "%s: connect ", name);
+	snprintf(needle, sizeof(needle), "%s: connect peer=", name);
 	for (i = 0; (p = strstr(p, needle)) != NULL; i++, p++)
 		if (i == n)
 			break;
@@ -433,7 +433,7 @@ test_log_peer(void **state)
 	assert_string_equal(a, "127.0.0.0/24");
 	logged_peer(&d, "hidden", 0, a, sizeof(a));
 	assert_string_equal(a, "-");
-	assert_false(log_contains(&d, "hashed: connect 127.0.0.1"));
+	assert_false(log_contains(&d, "hashed: connect peer=127.0.0.1"));
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
@@ -457,10 +457,10 @@ test_shutdown_end_line(void **state)
 	a = connect_greeted("127.0.0.1", d.port[0]);
 	b = tcp_connect("127.0.0.1", d.port[1], T_MS);
 	assert_true(b >= 0);
-	assert_true(log_wait_n(&d, ": connect 127.0.0.1:", 2, T_MS));
+	assert_true(log_wait_n(&d, ": connect peer=127.0.0.1:", 2, T_MS));
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
-	assert_true(log_contains(&d, "hello: end 127.0.0.1:"));
-	assert_true(log_contains(&d, "echo: end 127.0.0.1:"));
+	assert_true(log_contains(&d, "hello: end peer=127.0.0.1:"));
+	assert_true(log_contains(&d, "echo: end peer=127.0.0.1:"));
 	assert_int_equal(log_count(&d, "reason=shutdown"), 2);
 	/* And the clients saw an orderly close. */
 	assert_int_equal(read_all(a, buf, sizeof(buf), T_MS), 0);

@@ -529,7 +529,7 @@ probe_ready(struct daemon *d, enum hd_probe probe)
 		return udp_ask("127.0.0.1", d->port[0], "probe", 5, buf,
 		    sizeof(buf), 100) >= 0;
 	case HD_PROBE_LOG:
-		return log_contains(d, "started: ");
+		return log_contains(d, "hellod: started ");
 	}
 	return false;
 }
@@ -1130,7 +1130,7 @@ control_value(const char *path, const char *name, const char *key)
 	char	 buf[16384], needle[96], *p;
 
 	control_read(path, buf, sizeof(buf));
-	snprintf(needle, sizeof(needle), "\n%s ", name);
+	snprintf(needle, sizeof(needle), "\n%s: status ", name);
 	if ((p = strstr(buf, needle)) == NULL)
 		fail_msg("no service %s in the status:\n%s", name, buf);
 	snprintf(needle, sizeof(needle), " %s=", key);

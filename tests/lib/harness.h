@@ -15,7 +15,7 @@
 enum hd_probe {
 	HD_PROBE_TCP,		/* a TCP connect to 127.0.0.1:@P0@ succeeds */
 	HD_PROBE_UDP,		/* a datagram to 127.0.0.1:@P0@ gets a reply */
-	HD_PROBE_LOG,		/* the log says "started: " */
+	HD_PROBE_LOG,		/* the log says "hellod: started " */
 };
 
 struct daemon {

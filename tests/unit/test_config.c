@@ -1595,6 +1595,46 @@ test_include_from_string(void **state)
 	tmpdir_remove(dir);
 }
 
+/* Whether service name differs between configurations a and b (reload's "changed"). */
+static bool
+changed(const char *a, const char *b, const char *name)
+{
+	struct config *ca = load_ok(a), *cb = load_ok(b);
+	bool	 r = config_service_changed(config_find(ca, name),
+	    config_find(cb, name));
+
+	config_free(ca);
+	config_free(cb);
+	return r;
+}
+
+static void
+test_service_changed(void **state)
+{
+	static const char base[] =
+	    "[h]\nprotocol = tcp\nport = 7\nhandler = hello\ngreeting = Hi\n"
+	    "[e]\nprotocol = tcp\nport = 8\nhandler = echo\n";
+
+	(void)state;
+	assert_false(changed(base, base, "h"));
+	/* The order of the keys, and of the sections, makes no difference. */
+	assert_false(changed(base, "[e]\nprotocol = tcp\nport = 8\n"
+	    "handler = echo\n[h]\ngreeting = Hi\nhandler = hello\n"
+	    "port = 7\nprotocol = tcp\n", "h"));
+	/* A value, a key added, a key moved to another value: changed. */
+	assert_true(changed(base, "[h]\nprotocol = tcp\nport = 7\n"
+	    "handler = hello\ngreeting = Ho\n", "h"));
+	assert_true(changed(base, "[h]\nprotocol = tcp\nport = 7\n"
+	    "handler = hello\ngreeting = Hi\nidle_timeout = 5s\n", "h"));
+	/* A setting taken from [global] counts; one it does not take does not. */
+	assert_true(changed(base, "[global]\nlog_peer = none\n[h]\n"
+	    "protocol = tcp\nport = 7\nhandler = hello\ngreeting = Hi\n", "h"));
+	assert_true(changed(base, "[global]\nuser = nobody\n[h]\n"
+	    "protocol = tcp\nport = 7\nhandler = hello\ngreeting = Hi\n", "h"));
+	assert_false(changed(base, "[global]\nmax_children = 9\n[h]\n"
+	    "protocol = tcp\nport = 7\nhandler = hello\ngreeting = Hi\n", "h"));
+}
+
 int
 main(void)
 {
@@ -1635,6 +1675,7 @@ main(void)
 		cmocka_unit_test(test_include_bounded),
 		cmocka_unit_test(test_include_device_not_opened),
 		cmocka_unit_test(test_include_from_string),
+		cmocka_unit_test(test_service_changed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -713,7 +713,7 @@ test_tcp_hello_tutorial(void **state)
 	send_str(r.client, "exit");
 	assert_int_equal(recv_all(r.client, buf, sizeof(buf)), 0);
 	tcp_finish(&r);
-	assert_string_equal(r.c.end, "quit");
+	assert_string_equal(conn_end_name(r.c.end), "quit");
 	assert_int_equal(r.c.bytes_in, 7 + 5 + 7 + 4);
 	assert_int_equal(r.c.bytes_out, 10 + 17 + 15 + 15);
 }
@@ -735,7 +735,7 @@ test_tcp_hello_lines_and_eof(void **state)
 	recv_all(r.client, buf, sizeof(buf));
 	assert_string_equal(buf, "Hello, A!\r\nHello, B!\r\nHello, C!\r\n");
 	tcp_finish(&r);
-	assert_string_equal(r.c.end, "client close");
+	assert_string_equal(conn_end_name(r.c.end), "client_close");
 }
 
 static void
@@ -755,7 +755,7 @@ test_tcp_hello_too_long(void **state)
 	recv_all(r.client, buf, sizeof(buf));
 	assert_string_equal(buf, "Error: message too long (max 8 bytes)\r\n");
 	tcp_finish(&r);
-	assert_string_equal(r.c.end, "too long");
+	assert_string_equal(conn_end_name(r.c.end), "too_long");
 }
 
 static void
@@ -771,7 +771,7 @@ test_tcp_banner(void **state)
 	recv_all(r.client, buf, sizeof(buf));
 	assert_string_equal(buf, "Welcome to hellod!\r\n");
 	tcp_finish(&r);
-	assert_string_equal(r.c.end, "done");
+	assert_string_equal(conn_end_name(r.c.end), "done");
 }
 
 static void
@@ -818,7 +818,7 @@ test_tcp_echo(void **state)
 	assert_memory_equal(back, data, sizeof(data));
 	assert_int_equal(recv_all(r.client, back, sizeof(back)), 0);
 	tcp_finish(&r);
-	assert_string_equal(r.c.end, "client close");
+	assert_string_equal(conn_end_name(r.c.end), "client_close");
 	assert_int_equal(r.c.bytes_in, sizeof(data));
 	assert_int_equal(r.c.bytes_out, sizeof(data));
 }
@@ -838,7 +838,7 @@ test_tcp_time_daytime(void **state)
 	tcp_start(&r, handler_find("time"), &svc);
 	assert_int_equal(recv_all(r.client, buf, sizeof(buf)), 4);
 	tcp_finish(&r);
-	assert_string_equal(r.c.end, "done");
+	assert_string_equal(conn_end_name(r.c.end), "done");
 	v = (uint32_t)(unsigned char)buf[0] << 24 |
 	    (uint32_t)(unsigned char)buf[1] << 16 |
 	    (uint32_t)(unsigned char)buf[2] << 8 | (unsigned char)buf[3];
@@ -850,7 +850,7 @@ test_tcp_time_daytime(void **state)
 	assert_true(n > 20);
 	assert_memory_equal(buf + n - 2, "\r\n", 2);
 	assert_ptr_equal(strchr(buf, '\n'), buf + n - 1);
-	assert_string_equal(r.c.end, "done");
+	assert_string_equal(conn_end_name(r.c.end), "done");
 }
 
 static void
@@ -872,7 +872,7 @@ test_tcp_chargen(void **state)
 	/* The client leaves: the next write fails and the handler ends. */
 	close(r.client);
 	assert_int_equal(pthread_join(r.thread, NULL), 0);
-	assert_string_equal(r.c.end, "client close");
+	assert_string_equal(conn_end_name(r.c.end), "client_close");
 }
 
 static void
@@ -891,7 +891,7 @@ test_tcp_qotd(void **state)
 	tcp_finish(&r);
 	assert_true((n == 10 && strcmp(buf, "one\r\ntwo\r\n") == 0) ||
 	    (n == 7 && strcmp(buf, "three\r\n") == 0));
-	assert_string_equal(r.c.end, "done");
+	assert_string_equal(conn_end_name(r.c.end), "done");
 }
 
 static void
@@ -911,7 +911,7 @@ test_tcp_idle_timeout(void **state)
 	tcp_start(&r, handler_find("discard"), &svc);
 	assert_int_equal(recv_all(r.client, buf, sizeof(buf)), 0);
 	tcp_finish(&r);
-	assert_string_equal(r.c.end, "idle timeout");
+	assert_string_equal(conn_end_name(r.c.end), "idle_timeout");
 	assert_true(now_ms() - t0 >= 140);
 
 	/* A hello client that stops after its first message. */
@@ -921,7 +921,7 @@ test_tcp_idle_timeout(void **state)
 	recv_all(r.client, buf, sizeof(buf));
 	assert_string_equal(buf, "Welcome!\r\nHello, Bob!\r\n");
 	tcp_finish(&r);
-	assert_string_equal(r.c.end, "idle timeout");
+	assert_string_equal(conn_end_name(r.c.end), "idle_timeout");
 	assert_true(now_ms() - t0 >= 140);
 }
 
@@ -938,7 +938,7 @@ test_tcp_chargen_stalled_reader(void **state)
 	tcp_start(&r, handler_find("chargen"), &svc);
 	assert_int_equal(pthread_join(r.thread, NULL), 0);
 	close(r.client);
-	assert_string_equal(r.c.end, "idle timeout");
+	assert_string_equal(conn_end_name(r.c.end), "idle_timeout");
 	assert_true(r.c.bytes_out > 0);
 }
 
@@ -959,7 +959,7 @@ test_conn_read_timeout(void **state)
 	t0 = now_ms();
 	assert_int_equal(conn_read(&c, buf, sizeof(buf), 30), CONN_TIMEOUT);
 	assert_true(now_ms() - t0 >= 30);
-	assert_null(c.end);
+	assert_int_equal(c.end, END_none);
 	assert_int_equal(write(sv[1], "hi", 2), 2);
 	assert_int_equal(conn_read(&c, buf, sizeof(buf), 30), 2);
 	assert_int_equal(c.bytes_in, 2);
@@ -969,10 +969,10 @@ test_conn_read_timeout(void **state)
 	assert_memory_equal(buf, "ok\r\n", 4);
 	close(sv[1]);
 	assert_int_equal(conn_read(&c, buf, sizeof(buf), -1), 0);
-	assert_string_equal(c.end, "client close");
-	c.end = NULL;
+	assert_string_equal(conn_end_name(c.end), "client_close");
+	c.end = END_none;
 	assert_int_equal(conn_write(&c, "x", 1), -1);
-	assert_string_equal(c.end, "client close");
+	assert_string_equal(conn_end_name(c.end), "client_close");
 	close(sv[0]);
 }
 
@@ -1008,7 +1008,7 @@ test_conn_init_tcp(void **state)
 	assert_int_equal(c.peer.ss.ss_family, AF_INET);
 	assert_int_equal(c.local.ss.ss_family, AF_INET);
 	assert_true(c.last_io_ms > 0);
-	assert_null(c.end);
+	assert_int_equal(c.end, END_none);
 	close(as);
 	close(cs);
 	close(ls);

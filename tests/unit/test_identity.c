@@ -70,7 +70,7 @@ as_nobody(int (*fn)(void))
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		if (identity_switch("nobody", "nogroup", "", true) == -1)
+		if (identity_switch("nobody", "nogroup", "hellod", true) == -1)
 			_exit(100);
 		_exit(fn());
 	}
@@ -204,10 +204,10 @@ test_check_config(void **state)
 	close(check_log);
 	assert_true(len > 0);
 	buf[len] = '\0';
-	assert_non_null(strstr(buf, "other: cannot switch to user daemon group -: "
-	    NOT_ROOT "\n"));
-	assert_non_null(strstr(buf, "otherg: cannot switch to user - group daemon: "
-	    NOT_ROOT "\n"));
+	assert_non_null(strstr(buf, "other: identity_error user=daemon group=- "
+	    "detail=\"" NOT_ROOT "\"\n"));
+	assert_non_null(strstr(buf, "otherg: identity_error user=- group=daemon "
+	    "detail=\"" NOT_ROOT "\"\n"));
 	assert_null(strstr(buf, "same:"));
 	assert_null(strstr(buf, "udp:"));
 	assert_null(strstr(buf, "off:"));
