@@ -9,9 +9,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Exit codes of SPEC §5: success, network or protocol error, usage (EX_USAGE). */
+/*
+ * Exit codes: success, network or protocol error, an HTTP status other
+ * than 2xx (--get), usage (EX_USAGE).
+ */
 #define HC_OK		0
 #define HC_FAIL		1
+#define HC_STATUS	2
 #define HC_USAGE	64
 
 #define HC_TIMEOUT_MS	5000	/* -w default: connect, each reply */
@@ -32,6 +36,10 @@ struct hc_opts {
 
 	const char	*url;		/* --get */
 	const char	*output;	/* -o, or NULL for stdout */
+	const char	*cacert;	/* --cacert, or NULL for the system's */
+	bool		 location;	/* -L */
+	bool		 silent;	/* -s */
+	bool		 insecure;	/* -k */
 
 	unsigned	 concurrency;	/* --bench -c */
 	uint64_t	 count;		/* -n, 0 with -d */
@@ -47,7 +55,7 @@ int	relay_run(const struct hc_opts *);
 int	http_get(const struct hc_opts *);
 int	bench_run(const struct hc_opts *);
 
-/* helloc-net.c: resolving, connecting, waiting, reading lines. */
+/* net.c: resolving, connecting, waiting, reading lines. */
 
 /* Monotonic clock in nanoseconds. */
 uint64_t hc_now_ns(void);
@@ -126,7 +134,7 @@ void	hc_udp_close(struct hc_udp *);
 /* Read and drop every datagram already queued on fd; errors too. */
 void	hc_udp_drain(int fd);
 
-/* helloc-out.c: what helloc prints on stdout. */
+/* out.c: what helloc prints on stdout. */
 
 /* Escape what the server sent when stdout is a terminal (decided once). */
 void	hc_out_init(void);
@@ -164,74 +172,17 @@ void	hc_lines_init(struct hc_lines *, int fd);
 int	hc_lines_read(struct hc_lines *, int timeout_ms, char **line,
 	    size_t *linelen);
 
-/* helloc-http.c: the pure parts of --get, exported for the unit tests. */
-
-#define HTTP_HOSTMAX	256
-#define HTTP_PATHMAX	4096
-
-struct http_url {
-	char	 host[HTTP_HOSTMAX];	/* without brackets for IPv6 */
-	char	 port[8];
-	char	 path[HTTP_PATHMAX];	/* path and query, "/" at least */
-	bool	 ipv6;			/* written as [literal] */
-};
+/* http.c: the pure part of --get, exported for the unit tests. */
 
 /*
- * Parse an http:// URL: scheme (any case), host name, IPv4 or [IPv6]
- * literal, optional port, path and query; a fragment is dropped.  Returns
- * 0, or -1 with the reason in err (https has a reason of its own).
- */
-int	http_url_parse(const char *s, struct http_url *u, char *err, size_t errlen);
-
-/* The Host header value: host, brackets for IPv6, ":port" unless 80. */
-void	http_url_hostport(const struct http_url *u, char *buf, size_t len);
-
-/* A response head, parsed. */
-struct http_head {
-	int	 status;
-	char	 reason[128];
-	int64_t	 length;	/* Content-Length, -1 when absent */
-	bool	 chunked;
-};
-
-/*
- * Parse a response head (status line and header lines, CRLF or LF ends,
- * the blank line included or not).  Returns 0, or -1 with the reason.
- */
-int	http_head_parse(const char *buf, size_t len, struct http_head *h,
-	    char *err, size_t errlen);
-
-/* An incremental decoder of the chunked transfer coding. */
-struct http_chunked {
-	int	 state;
-	uint64_t remain;	/* bytes of chunk data still to come */
-	unsigned digits;	/* hex digits of the size so far, after leading zeros */
-	bool	 sized;		/* a hex digit of the size was seen */
-};
-
-/* Where decoded bytes go; a non-zero return stops the decoder. */
-typedef int (*http_sink)(void *arg, const char *buf, size_t len);
-
-void	http_chunked_init(struct http_chunked *);
-
-/*
- * Decode len bytes of a chunked body, in pieces of any size, passing the
- * data to sink.  Returns 0 when more input is needed, 1 when the last
- * chunk and its trailers ended (*used tells how much of buf was read),
- * -1 on a malformed body (reason in *err) or when the sink failed
- * (*err NULL).
- */
-int	http_chunked_feed(struct http_chunked *, const char *buf, size_t len,
-	    size_t *used, http_sink sink, void *arg, const char **err);
-
-/*
- * The progress line: a bar and percentage when total is known, bytes and
- * rate when it is not (total 0).  Returns buf.
+ * The progress line of a body: a bar, percentage, bytes, rate and time
+ * left when its length (total) is known; bytes and rate when it is not
+ * (total 0).  Returns buf.
  */
 char	*http_progress_format(char *buf, size_t len, uint64_t got, uint64_t total,
 	    double seconds);
 
-/* helloc-bench.c: the results and their reports, exported for the unit tests. */
+/* bench.c: the results and their reports, exported for the unit tests. */
 
 /*
  * Latencies in a log-linear histogram of fixed size, whatever the length

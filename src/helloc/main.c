@@ -21,6 +21,7 @@ enum mode { M_TALK, M_GET, M_BENCH, M_STATUS };
 #define O_BENCH		0x004	/* -c -n -d -m --expect */
 #define O_JSON		0x008
 #define O_CONTROL	0x010
+#define O_GET		0x020	/* -L -s -k --cacert */
 
 static const struct option longopts[] = {
 	{ "udp",		no_argument,		NULL, 'u' },
@@ -29,6 +30,10 @@ static const struct option longopts[] = {
 	{ "timeout",		required_argument,	NULL, 'w' },
 	{ "get",		no_argument,		NULL, 'G' },
 	{ "output",		required_argument,	NULL, 'o' },
+	{ "location",		no_argument,		NULL, 'L' },
+	{ "silent",		no_argument,		NULL, 's' },
+	{ "insecure",		no_argument,		NULL, 'k' },
+	{ "cacert",		required_argument,	NULL, 'A' },
 	{ "bench",		no_argument,		NULL, 'B' },
 	{ "concurrency",	required_argument,	NULL, 'c' },
 	{ "count",		required_argument,	NULL, 'n' },
@@ -48,7 +53,8 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: helloc [-u] [-4|-6] [-w SECONDS] HOST PORT [MESSAGE...]\n"
-	    "       helloc --get [-4|-6] [-w SECONDS] [-o FILE] URL\n"
+	    "       helloc --get [-L] [-s] [-k] [--cacert FILE] [-4|-6] [-w SECONDS]\n"
+	    "              [-o FILE] URL\n"
 	    "       helloc --bench [-u] [-4|-6] [-w SECONDS] [-c CONCURRENCY]\n"
 	    "              [-n COUNT | -d SECONDS] [-m MESSAGE] [--expect REPLY]\n"
 	    "              [--json] HOST PORT\n"
@@ -122,6 +128,21 @@ parse_option(int ch, struct hc_opts *o, enum mode *mode, unsigned *given)
 		o->output = optarg;
 		*given |= O_OUTPUT;
 		break;
+	case 'L':
+	case 's':
+	case 'k':
+		if (ch == 'L')
+			o->location = true;
+		else if (ch == 's')
+			o->silent = true;
+		else
+			o->insecure = true;
+		*given |= O_GET;
+		break;
+	case 'A':
+		o->cacert = optarg;
+		*given |= O_GET;
+		break;
 	case 'c':
 		if (parse_number(optarg, 10000, &n) == -1)
 			return usage_error("-c: not a concurrency from 1 to 10000");
@@ -190,7 +211,7 @@ check_mode(enum mode mode, struct hc_opts *o, unsigned given, int argc, char **a
 {
 	static const unsigned allowed[] = {
 		[M_TALK] = 0,
-		[M_GET] = O_OUTPUT,
+		[M_GET] = O_OUTPUT | O_GET,
 		[M_BENCH] = O_BENCH | O_JSON,
 		[M_STATUS] = O_JSON | O_CONTROL,
 	};
@@ -198,6 +219,8 @@ check_mode(enum mode mode, struct hc_opts *o, unsigned given, int argc, char **a
 	given &= ~allowed[mode];
 	if (given & O_OUTPUT)
 		return usage_error("-o belongs to --get");
+	if (given & O_GET)
+		return usage_error("-L, -s, -k and --cacert belong to --get");
 	if (given & O_BENCH)
 		return usage_error("-c, -n, -d, -m and --expect belong to --bench");
 	if (given & O_JSON)
@@ -252,7 +275,7 @@ main(int argc, char *argv[])
 	/* For strvis(3): multibyte characters of the locale are shown as they are. */
 	setlocale(LC_CTYPE, "");
 	hc_out_init();
-	while ((ch = getopt_long(argc, argv, "46uw:o:c:n:d:m:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "46uw:o:Lskc:n:d:m:hV", longopts, NULL)) != -1) {
 		if (ch == 'h') {
 			usage(stdout);
 			return HC_OK;

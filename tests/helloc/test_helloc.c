@@ -1,4 +1,4 @@
-/* Unit tests of helloc's pure parts: URLs, response heads, chunked decoding, percentiles, reports. */
+/* Unit tests of helloc's pure parts: percentiles, reports, the progress bar of --get. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,324 +10,6 @@
 #include <cmocka.h>
 
 #include "helloc.h"
-
-/* URLs. */
-
-static void
-check_url(const char *s, const char *host, const char *port, const char *path,
-    bool ipv6, const char *hostport)
-{
-	struct http_url u;
-	char err[HC_ERRLEN], hp[HTTP_HOSTMAX + 16];
-
-	if (http_url_parse(s, &u, err, sizeof(err)) != 0)
-		fail_msg("%s: %s", s, err);
-	assert_string_equal(u.host, host);
-	assert_string_equal(u.port, port);
-	assert_string_equal(u.path, path);
-	assert_int_equal(u.ipv6, ipv6);
-	http_url_hostport(&u, hp, sizeof(hp));
-	assert_string_equal(hp, hostport);
-}
-
-static void
-test_url_good(void **state)
-{
-	(void)state;
-	check_url("http://example.org", "example.org", "80", "/", false, "example.org");
-	check_url("http://example.org/", "example.org", "80", "/", false, "example.org");
-	check_url("HTTP://Example.ORG/a/b.txt", "Example.ORG", "80", "/a/b.txt",
-	    false, "Example.ORG");
-	check_url("http://127.0.0.1:8080/x?y=1&z", "127.0.0.1", "8080", "/x?y=1&z",
-	    false, "127.0.0.1:8080");
-	check_url("http://[::1]:9999/", "::1", "9999", "/", true, "[::1]:9999");
-	check_url("http://[2001:db8::2]/p", "2001:db8::2", "80", "/p", true, "[2001:db8::2]");
-	check_url("http://host:80/p", "host", "80", "/p", false, "host");
-	check_url("http://host:/p", "host", "80", "/p", false, "host");
-	check_url("http://host?q=1", "host", "80", "/?q=1", false, "host");
-	check_url("http://host/p#frag", "host", "80", "/p", false, "host");
-	check_url("http://host#frag", "host", "80", "/", false, "host");
-	check_url("http://my_host-1.local:65535", "my_host-1.local", "65535", "/",
-	    false, "my_host-1.local:65535");
-}
-
-static void
-check_url_bad(const char *s, const char *want)
-{
-	struct http_url u;
-	char err[HC_ERRLEN] = "";
-
-	assert_int_equal(http_url_parse(s, &u, err, sizeof(err)), -1);
-	if (strstr(err, want) == NULL)
-		fail_msg("%s: error \"%s\" lacks \"%s\"", s, err, want);
-}
-
-static void
-test_url_bad(void **state)
-{
-	char longhost[400];
-
-	(void)state;
-	check_url_bad("https://example.org/", "https is not supported");
-	check_url_bad("HTTPS://example.org/", "https is not supported");
-	check_url_bad("ftp://example.org/", "not an http:// URL");
-	check_url_bad("example.org", "not an http:// URL");
-	check_url_bad("http://", "no host");
-	check_url_bad("http:///path", "no host");
-	check_url_bad("http://:80/", "no host");
-	check_url_bad("http://host:0/", "bad port");
-	check_url_bad("http://host:65536/", "bad port");
-	check_url_bad("http://host:8x/", "bad port");
-	check_url_bad("http://host:-1/", "bad port");
-	check_url_bad("http://[::1/", "unterminated [");
-	check_url_bad("http://[not:v6:zz]/", "not an IPv6 address");
-	check_url_bad("http://[::1]x/", "unexpected text");
-	check_url_bad("http://user:pw@host/", "user names");
-	check_url_bad("http://ho st/", "bad character");
-	check_url_bad("http://host/a b", "spaces or control characters");
-	check_url_bad("http://host/a\r\nX: y", "spaces or control characters");
-	memset(longhost, 'a', sizeof(longhost));
-	memcpy(longhost, "http://", 7);
-	longhost[sizeof(longhost) - 1] = '\0';
-	check_url_bad(longhost, "too long");
-}
-
-/* Response heads. */
-
-static void
-test_head_good(void **state)
-{
-	static const char head[] =
-	    "HTTP/1.1 200 OK\r\n"
-	    "Server: test\r\n"
-	    "content-length:  1234 \r\n"
-	    "\r\n";
-	static const char chunked[] =
-	    "HTTP/1.1 404 Not Found\n"
-	    "Content-Length: 10\n"
-	    "Transfer-Encoding: gzip, Chunked\n"
-	    "\n";
-	struct http_head h;
-	char err[HC_ERRLEN];
-
-	(void)state;
-	assert_int_equal(http_head_parse(head, strlen(head), &h, err, sizeof(err)), 0);
-	assert_int_equal(h.status, 200);
-	assert_string_equal(h.reason, "OK");
-	assert_int_equal(h.length, 1234);
-	assert_false(h.chunked);
-
-	/* Chunked wins over Content-Length; bare LF ends lines too. */
-	assert_int_equal(http_head_parse(chunked, strlen(chunked), &h, err, sizeof(err)), 0);
-	assert_int_equal(h.status, 404);
-	assert_string_equal(h.reason, "Not Found");
-	assert_int_equal(h.length, -1);
-	assert_true(h.chunked);
-
-	assert_int_equal(http_head_parse("HTTP/1.0 204\r\n\r\n", 16, &h, err, sizeof(err)), 0);
-	assert_int_equal(h.status, 204);
-	assert_string_equal(h.reason, "");
-	assert_int_equal(h.length, -1);
-}
-
-static void
-check_head_bad(const char *s, const char *want)
-{
-	struct http_head h;
-	char err[HC_ERRLEN] = "";
-
-	assert_int_equal(http_head_parse(s, strlen(s), &h, err, sizeof(err)), -1);
-	if (strstr(err, want) == NULL)
-		fail_msg("error \"%s\" lacks \"%s\"", err, want);
-}
-
-static void
-test_head_bad(void **state)
-{
-	(void)state;
-	check_head_bad("SSH-2.0-OpenSSH\r\n\r\n", "not an HTTP response");
-	check_head_bad("HTTP/1.1 2000 OK\r\n\r\n", "not an HTTP response");
-	check_head_bad("HTTP/1.1 20 OK\r\n\r\n", "not an HTTP response");
-	check_head_bad("HTTP/1.1 200 OK\r\nNo colon here\r\n\r\n", "malformed header");
-	check_head_bad("HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n", "bad Content-Length");
-	check_head_bad("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
-	    "Content-Length: 6\r\n\r\n", "bad Content-Length");
-	check_head_bad("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
-	    "bad Content-Length");
-	check_head_bad("", "empty response head");
-}
-
-/* Chunked transfer coding. */
-
-struct collect {
-	char	 buf[1024];
-	size_t	 len;
-	int	 calls;
-	int	 fail_after;	/* a sink failure after this many calls, or -1 */
-};
-
-static int
-collect(void *arg, const char *buf, size_t len)
-{
-	struct collect *c = arg;
-
-	if (c->fail_after >= 0 && c->calls >= c->fail_after)
-		return -1;
-	c->calls++;
-	assert_true(c->len + len <= sizeof(c->buf));
-	memcpy(c->buf + c->len, buf, len);
-	c->len += len;
-	return 0;
-}
-
-static const char chunked_body[] =
-    "5\r\nHello\r\n"
-    "7;name=value\r\n, world\r\n"
-    "0000A \t;x\r\n from the \r\n"
-    "1\n!\n"
-    "0\r\n"
-    "X-Trailer: one\r\n"
-    "X-Other: two\r\n"
-    "\r\n"
-    "AFTER";
-static const char chunked_text[] = "Hello, world from the !";
-
-/* Feed pieces split at the offsets in cut (ascending, ending with len). */
-static void
-feed_pieces(const char *in, const size_t *cut, size_t ncut, struct collect *c,
-    size_t *consumed)
-{
-	struct http_chunked ch;
-	const char *err;
-	size_t from = 0, used, i;
-	int rv = 0;
-
-	http_chunked_init(&ch);
-	memset(c, 0, sizeof(*c));
-	c->fail_after = -1;
-	for (i = 0; i < ncut && rv == 0; i++) {
-		rv = http_chunked_feed(&ch, in + from, cut[i] - from, &used, collect, c, &err);
-		if (rv == -1)
-			fail_msg("decoder error at %zu: %s", from, err ? err : "sink");
-		if (rv == 0)
-			assert_int_equal(used, cut[i] - from);
-		*consumed = from + used;
-		from = cut[i];
-	}
-	assert_int_equal(rv, 1);
-}
-
-static void
-test_chunked_every_split(void **state)
-{
-	size_t len = strlen(chunked_body), end = len - strlen("AFTER"), i, j;
-	size_t cut[3], consumed;
-	struct collect c;
-
-	(void)state;
-	/* Whole, then split in two at every byte boundary. */
-	for (i = 0; i <= len; i++) {
-		cut[0] = i;
-		cut[1] = len;
-		feed_pieces(chunked_body, cut, 2, &c, &consumed);
-		assert_int_equal(c.len, strlen(chunked_text));
-		assert_memory_equal(c.buf, chunked_text, c.len);
-		/* It stops right after the last line: "AFTER" is not the body's. */
-		assert_int_equal(consumed, end);
-	}
-	/* Split in three at every pair of boundaries. */
-	for (i = 0; i <= len; i++)
-		for (j = i; j <= len; j++) {
-			cut[0] = i;
-			cut[1] = j;
-			cut[2] = len;
-			feed_pieces(chunked_body, cut, 3, &c, &consumed);
-			assert_memory_equal(c.buf, chunked_text, strlen(chunked_text));
-			assert_int_equal(consumed, end);
-		}
-}
-
-static void
-test_chunked_byte_at_a_time(void **state)
-{
-	size_t len = strlen(chunked_body), cut[sizeof(chunked_body)], i, consumed;
-	struct collect c;
-
-	(void)state;
-	for (i = 0; i < len; i++)
-		cut[i] = i + 1;
-	feed_pieces(chunked_body, cut, len, &c, &consumed);
-	assert_int_equal(c.len, strlen(chunked_text));
-	assert_memory_equal(c.buf, chunked_text, c.len);
-}
-
-static void
-check_chunked_bad(const char *in, const char *want)
-{
-	struct http_chunked ch;
-	struct collect c = { .fail_after = -1 };
-	const char *err = NULL;
-	size_t used;
-
-	http_chunked_init(&ch);
-	assert_int_equal(http_chunked_feed(&ch, in, strlen(in), &used, collect, &c,
-	    &err), -1);
-	assert_non_null(err);
-	if (strstr(err, want) == NULL)
-		fail_msg("\"%s\": error \"%s\" lacks \"%s\"", in, err, want);
-}
-
-static void
-test_chunked_bad(void **state)
-{
-	(void)state;
-	check_chunked_bad("x\r\n", "bad chunk size");
-	check_chunked_bad("\r\n", "bad chunk size");
-	check_chunked_bad("5x\r\nhello\r\n", "bad chunk size");
-	check_chunked_bad("5\rX", "bad chunk size line");
-	check_chunked_bad("5\r\nhelloXX", "no CRLF after chunk data");
-	check_chunked_bad("5\r\nhello\rX", "no CRLF after chunk data");
-	check_chunked_bad("1000000000000000\r\n", "chunk size too large");
-	check_chunked_bad("0001000000000000000\r\n", "chunk size too large");
-	check_chunked_bad("0\r\n\rX", "bad end of a chunked body");
-}
-
-/* Leading zeros say nothing of the size: only the digits after them count. */
-static void
-test_chunked_leading_zeros(void **state)
-{
-	static const char in[] = "00000000000000000005\r\nHello\r\n"
-	    "000000000000000000000\r\n\r\n";
-	struct http_chunked ch;
-	struct collect c = { .fail_after = -1 };
-	const char *err = NULL;
-	size_t used;
-
-	(void)state;
-	http_chunked_init(&ch);
-	assert_int_equal(http_chunked_feed(&ch, in, strlen(in), &used, collect, &c,
-	    &err), 1);
-	assert_int_equal(used, strlen(in));
-	assert_int_equal(c.len, 5);
-	assert_memory_equal(c.buf, "Hello", 5);
-}
-
-static void
-test_chunked_sink_failure(void **state)
-{
-	struct http_chunked ch;
-	struct collect c = { .fail_after = 1 };
-	const char *err = "unset";
-	size_t used;
-
-	(void)state;
-	http_chunked_init(&ch);
-	/* The second chunk's data fails to be written: the decoder stops. */
-	assert_int_equal(http_chunked_feed(&ch, chunked_body, strlen(chunked_body),
-	    &used, collect, &c, &err), -1);
-	assert_null(err);
-	assert_int_equal(c.len, 5);
-}
 
 /* Latency percentiles. */
 
@@ -529,15 +211,23 @@ test_report(void **state)
 static void
 test_progress(void **state)
 {
-	char buf[128];
+	char buf[160];
 
 	(void)state;
+	/* Half of 2 MiB in a second: 1 MiB/s, a second left. */
 	http_progress_format(buf, sizeof(buf), 1024 * 1024, 2 * 1024 * 1024, 1.0);
-	assert_string_equal(buf, "[###############               ]  50%  1.0 MiB of 2.0 MiB");
+	assert_string_equal(buf, "[##########          ]  50%  1.0 MiB of 2.0 MiB  "
+	    "1.0 MiB/s  ETA 0:01");
 	http_progress_format(buf, sizeof(buf), 0, 3 * 1024 * 1024, 0);
-	assert_string_equal(buf, "[                              ]   0%  0 B of 3.0 MiB");
+	assert_string_equal(buf, "[                    ]   0%  0 B of 3.0 MiB  0 B/s  "
+	    "ETA -:--");
 	http_progress_format(buf, sizeof(buf), 5000, 5000, 1.0);
-	assert_string_equal(buf, "[##############################] 100%  4.9 KiB of 4.9 KiB");
+	assert_string_equal(buf, "[####################] 100%  4.9 KiB of 4.9 KiB  "
+	    "4.9 KiB/s  done");
+	/* 1 KiB/s with 4 GiB to go: hours. */
+	http_progress_format(buf, sizeof(buf), 1024, 4096ull * 1024 * 1024 + 1024, 1.0);
+	assert_string_equal(buf, "[                    ]   0%  1.0 KiB of 4.0 GiB  "
+	    "1.0 KiB/s  ETA 1165:05:04");
 	/* Unknown length: bytes and rate. */
 	http_progress_format(buf, sizeof(buf), 3 * 1024 * 1024, 0, 2.0);
 	assert_string_equal(buf, "3.0 MiB  1.5 MiB/s");
@@ -547,15 +237,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_url_good),
-		cmocka_unit_test(test_url_bad),
-		cmocka_unit_test(test_head_good),
-		cmocka_unit_test(test_head_bad),
-		cmocka_unit_test(test_chunked_every_split),
-		cmocka_unit_test(test_chunked_byte_at_a_time),
-		cmocka_unit_test(test_chunked_bad),
-		cmocka_unit_test(test_chunked_leading_zeros),
-		cmocka_unit_test(test_chunked_sink_failure),
 		cmocka_unit_test(test_percentile),
 		cmocka_unit_test(test_percentile_precision),
 		cmocka_unit_test(test_report),
