@@ -197,6 +197,8 @@ struct bench_hist {
 	uint64_t	 n;
 	uint64_t	 min;
 	uint64_t	 max;
+	double		 mean;		/* Welford's running mean, */
+	double		 m2;		/* and sum of squared differences from it */
 	uint64_t	 count[BENCH_HIST_BUCKETS];
 };
 
@@ -211,19 +213,39 @@ void	bench_hist_add(struct bench_hist *, uint64_t value);
  */
 uint64_t bench_hist_percentile(const struct bench_hist *, unsigned permille);
 
+/* The exact mean, and the sample standard deviation (0 below two values). */
+double	bench_hist_mean(const struct bench_hist *);
+double	bench_hist_stddev(const struct bench_hist *);
+
+/*
+ * How the requests of a run ended.  Each ends one way only, so that
+ * answered, timeouts, lost, refused and errors add up to requests;
+ * wrong is a part of answered.
+ */
 struct bench_result {
-	uint64_t	 transactions;	/* completed with a reply */
-	uint64_t	 errors;
-	uint64_t	 timeouts;
+	uint64_t	 requests;	/* started */
+	uint64_t	 answered;	/* got a reply, right or wrong */
 	uint64_t	 wrong;		/* replies not equal to --expect */
-	uint64_t	 noport;	/* connects that found no free local port */
+	uint64_t	 timeouts;	/* no reply within -w */
+	uint64_t	 lost;		/* still waiting for it when the run ended */
+	uint64_t	 refused;	/* connection refused, or ICMP port unreachable */
+	uint64_t	 errors;	/* any other failure: reset, closed, no local port */
+	uint64_t	 noport;	/* of the errors: connects with no free local port */
 	double		 seconds;
 	const struct bench_hist *latency;	/* ns; NULL when none */
 };
 
-/* The report: one JSON object on one line, or an aligned table. */
-void	bench_report_json(FILE *, const struct bench_result *);
+/*
+ * The report: one JSON object on one line, with an "error" member when
+ * error is not NULL (the target could not be reached), or a summary line
+ * and an aligned table.
+ */
+void	bench_report_json(FILE *, const struct bench_result *, const char *error);
 void	bench_report_table(FILE *, const struct bench_result *,
 	    const struct hc_opts *, bool greeting);
+
+/* The live progress line of a run so far. */
+char	*bench_progress_format(char *buf, size_t len, const struct bench_result *,
+	    double seconds);
 
 #endif

@@ -1,4 +1,5 @@
-/* Unit tests of helloc's pure parts: percentiles, reports, the progress bar of --get. */
+/* Unit tests of helloc's pure parts: percentiles, mean and deviation, reports, progress lines. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,10 +143,41 @@ test_percentile_precision(void **state)
 	free(h);
 }
 
+/* Mean and standard deviation, exact whatever the order and size of the values. */
+static void
+test_mean_stddev(void **state)
+{
+	uint64_t v[8] = { 2, 4, 4, 4, 5, 5, 7, 9 }, big[3];
+	struct bench_hist *h;
+
+	(void)state;
+	h = hist_of(NULL, 0);
+	assert_true(bench_hist_mean(h) == 0 && bench_hist_stddev(h) == 0);
+	assert_true(bench_hist_mean(NULL) == 0 && bench_hist_stddev(NULL) == 0);
+	free(h);
+	h = hist_of(v, 1);
+	assert_true(bench_hist_mean(h) == 2 && bench_hist_stddev(h) == 0);
+	free(h);
+	/* Mean 5; squares of the differences add up to 32, over n - 1 = 7. */
+	h = hist_of(v, 8);
+	assert_true(bench_hist_mean(h) == 5);
+	assert_true(fabs(bench_hist_stddev(h) - sqrt(32.0 / 7)) < 1e-12);
+	free(h);
+	/* Seconds in nanoseconds, close together: no precision lost to squares. */
+	big[0] = 1000000000000ull;
+	big[1] = 1000000000001ull;
+	big[2] = 1000000000002ull;
+	h = hist_of(big, 3);
+	assert_true(bench_hist_mean(h) == 1000000000001.0);
+	assert_true(fabs(bench_hist_stddev(h) - 1) < 1e-6);
+	free(h);
+}
+
 /* Reports. */
 
 static char *
-report(const struct bench_result *r, bool json, const struct hc_opts *o)
+report(const struct bench_result *r, bool json, const struct hc_opts *o,
+    const char *error)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -153,7 +185,7 @@ report(const struct bench_result *r, bool json, const struct hc_opts *o)
 
 	assert_non_null(fp);
 	if (json)
-		bench_report_json(fp, r);
+		bench_report_json(fp, r, error);
 	else
 		bench_report_table(fp, r, o, true);
 	fclose(fp);
@@ -166,46 +198,79 @@ test_report(void **state)
 	uint64_t lat[4] = { 1000000, 2000000, 3000000, 40000000 };
 	struct bench_hist *h = hist_of(lat, 4);
 	struct bench_result r = {
-		.transactions = 4, .errors = 1, .timeouts = 2, .wrong = 3,
-		.seconds = 2.0, .latency = h,
+		.requests = 12, .answered = 4, .wrong = 3, .timeouts = 2, .lost = 3,
+		.refused = 2, .errors = 1, .seconds = 2.0, .latency = h,
 	};
 	struct hc_opts o = {
 		.host = "127.0.0.1", .port = "9999", .concurrency = 8,
-		.expect = "x",
+		.expect = "x", .timeout_ms = 5000,
 	};
 	char *s;
 
 	(void)state;
 	/*
 	 * Percentiles are the middles of their buckets, within 1/256: p50
-	 * is 2 ms as 2.003, p90 and p99 are 40 ms as 39.977; the maximum
-	 * is exact.
+	 * is 2 ms as 2.003, p90 and p99 are 40 ms as 39.977; the maximum,
+	 * the mean (11.5 ms) and the deviation (19.018 ms) are exact.
 	 */
-	s = report(&r, true, &o);
-	assert_string_equal(s, "{\"transactions\":4,\"errors\":1,\"timeouts\":2,"
-	    "\"wrong\":3,\"seconds\":2.000000,\"rate\":2.0,\"latency_ms\":{\"p50\":2.003,"
-	    "\"p90\":39.977,\"p99\":39.977,\"max\":40.000}}\n");
+	s = report(&r, true, &o, NULL);
+	assert_string_equal(s, "{\"requests\":12,\"answered\":4,\"wrong\":3,"
+	    "\"timeouts\":2,\"lost\":3,\"refused\":2,\"errors\":1,\"seconds\":2.000000,"
+	    "\"rate\":2.0,\"latency_ms\":{\"mean\":11.500,\"stddev\":19.018,"
+	    "\"p50\":2.003,\"p90\":39.977,\"p99\":39.977,\"max\":40.000}}\n");
 	free(s);
 
-	s = report(&r, false, &o);
-	assert_non_null(strstr(s, "target        tcp 127.0.0.1 port 9999, greeting read first\n"));
-	assert_non_null(strstr(s, "concurrency   8\n"));
-	assert_non_null(strstr(s, "transactions  4\n"));
-	assert_non_null(strstr(s, "errors        1\n"));
-	assert_non_null(strstr(s, "timeouts      2\n"));
-	assert_non_null(strstr(s, "wrong         3\n"));
-	assert_non_null(strstr(s, "rate          2.0 per second\n"));
-	assert_non_null(strstr(s, "latency ms    p50 2.003  p90 39.977  p99 39.977  max 40.000\n"));
+	s = report(&r, false, &o, NULL);
+	assert_string_equal(s,
+	    "tcp 127.0.0.1 port 9999: 12 requests in 2.000 s, 4 answered, 3 lost, "
+	    "2 timed out, 2 refused, 1 errors, 3 wrong\n"
+	    "  answered      4\n"
+	    "  wrong         3 (replies other than --expect)\n"
+	    "  timed out     2 (no reply within 5 s)\n"
+	    "  lost          3 (no reply when the run ended)\n"
+	    "  refused       2\n"
+	    "  errors        1\n"
+	    "  rate          2.0 answers/s\n"
+	    "  concurrency   8, greeting read first\n"
+	    "  latency ms    mean 11.500  stddev 19.018\n"
+	    "                p50 2.003  p90 39.977  p99 39.977  max 40.000\n");
 	free(s);
 
-	/* Nothing happened: zeros, not a division by zero. */
+	/* Nothing happened: zeros, not a division by zero; and why, in JSON. */
 	free(h);
 	memset(&r, 0, sizeof(r));
-	s = report(&r, true, &o);
-	assert_string_equal(s, "{\"transactions\":0,\"errors\":0,\"timeouts\":0,"
-	    "\"wrong\":0,\"seconds\":0.000000,\"rate\":0.0,\"latency_ms\":{\"p50\":0.000,"
+	s = report(&r, true, &o, "Connection \"refused\"\n");
+	assert_string_equal(s, "{\"error\":\"Connection \\\"refused\\\"\\u000a\","
+	    "\"requests\":0,\"answered\":0,\"wrong\":0,\"timeouts\":0,\"lost\":0,"
+	    "\"refused\":0,\"errors\":0,\"seconds\":0.000000,\"rate\":0.0,"
+	    "\"latency_ms\":{\"mean\":0.000,\"stddev\":0.000,\"p50\":0.000,"
 	    "\"p90\":0.000,\"p99\":0.000,\"max\":0.000}}\n");
 	free(s);
+	o.udp = true;
+	o.expect = NULL;
+	s = report(&r, false, &o, NULL);
+	assert_non_null(strstr(s, "udp 127.0.0.1 port 9999: 0 requests in 0.000 s, "
+	    "0 answered, 0 lost, 0 timed out\n"));
+	assert_non_null(strstr(s, "  wrong         0 (no --expect)\n"));
+	free(s);
+}
+
+static void
+test_bench_progress(void **state)
+{
+	struct bench_result r = {
+		.requests = 1006, .answered = 1000, .wrong = 1, .timeouts = 2,
+		.refused = 3, .errors = 1,
+	};
+	char buf[128];
+
+	(void)state;
+	bench_progress_format(buf, sizeof(buf), &r, 2.0);
+	assert_string_equal(buf, "2.0 s  1000 answered  500.0/s  2 timed out  "
+	    "4 errors  1 wrong");
+	memset(&r, 0, sizeof(r));
+	bench_progress_format(buf, sizeof(buf), &r, 0);
+	assert_string_equal(buf, "0.0 s  0 answered  0.0/s  0 timed out  0 errors  0 wrong");
 }
 
 static void
@@ -239,7 +304,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_percentile),
 		cmocka_unit_test(test_percentile_precision),
+		cmocka_unit_test(test_mean_stddev),
 		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_bench_progress),
 		cmocka_unit_test(test_progress),
 	};
 
