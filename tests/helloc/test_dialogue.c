@@ -670,6 +670,21 @@ test_usage(void **state)
 	run(&r, NULL, 64, (const char *const[]){ "--bench", "-n", "5", "-d", "1", "h", "p", NULL });
 	helloc_run_free(&r);
 	run(&r, NULL, 64, (const char *const[]){ "-c", "4", "h", "p", NULL });
+	assert_non_null(strstr(r.err, "helloc: -c belongs to --bench\n"));
+	helloc_run_free(&r);
+	run(&r, NULL, 64, (const char *const[]){ "-L", "h", "p", NULL });
+	assert_non_null(strstr(r.err, "helloc: -L belongs to --get\n"));
+	helloc_run_free(&r);
+	run(&r, NULL, 64, (const char *const[]){ "--get", "-u", "http://h/", NULL });
+	assert_non_null(strstr(r.err, "helloc: -u belongs to the dialogue, the relay "
+	    "and --bench\n"));
+	helloc_run_free(&r);
+	run(&r, NULL, 64, (const char *const[]){ "--bench", "--cacert", "f", "h", "p", NULL });
+	assert_non_null(strstr(r.err, "helloc: --cacert belongs to --get\n"));
+	helloc_run_free(&r);
+	run(&r, NULL, 64, (const char *const[]){ "--json", "h", "p", NULL });
+	assert_non_null(strstr(r.err, "helloc: --json belongs to --bench and --status\n"));
+	assert_non_null(strstr(r.err, "Run helloc --help for every option.\n"));
 	helloc_run_free(&r);
 	run(&r, NULL, 64, (const char *const[]){ "-w", "soon", "h", "p", NULL });
 	helloc_run_free(&r);
@@ -699,6 +714,45 @@ test_usage(void **state)
 	helloc_run_free(&r);
 }
 
+/* --help: every option on a line of its own, under its mode. */
+static void
+test_help(void **state)
+{
+	static const char *const lines[] = {
+		"\nDialogue and relay: helloc HOST PORT [MESSAGE...]\n",
+		"\n  -u, --udp  ", "\n  -4, --ipv4  ", "\n  -6, --ipv6  ",
+		"\n  -w, --timeout SECONDS  ",
+		"\nHTTP: helloc --get URL\n",
+		"\n      --get  ", "\n  -L, --location  ", "\n  -s, --silent  ",
+		"\n  -k, --insecure  ", "\n      --cacert FILE  ",
+		"\n  -o, --output FILE  ",
+		"\nLoad generator: helloc --bench HOST PORT\n",
+		"\n      --bench  ", "\n  -c, --concurrency N  ", "\n  -n, --count N  ",
+		"\n  -d, --duration SECONDS  ", "\n  -m, --message TEXT  ",
+		"\n      --expect REPLY  ", "\n      --json  ",
+		"\nStatus: helloc --status\n",
+		"\n      --status  ", "\n      --control PATH  ",
+		"\n  -h, --help  ", "\n  -V, --version  ",
+	};
+	struct hc_run r;
+	size_t i;
+
+	(void)state;
+	run(&r, NULL, 0, (const char *const[]){ "--help", NULL });
+	assert_true(strncmp(r.out, "usage: helloc [-u] [-4|-6] [-w SECONDS] HOST PORT "
+	    "[MESSAGE...]\n       helloc --get [-L] [-s] [-k] [--cacert FILE] "
+	    "[-o FILE] URL\n", 125) == 0);
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		if (strstr(r.out, lines[i]) == NULL)
+			fail_msg("--help lacks \"%s\":\n%s", lines[i], r.out);
+	/* Options in order, each once: 21 of them, each with a description. */
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		if (lines[i][1] == ' ' && strstr(strstr(r.out, lines[i]) + 1, lines[i]) != NULL)
+			fail_msg("--help has \"%s\" twice", lines[i]);
+	assert_string_equal(r.err, "");
+	helloc_run_free(&r);
+}
+
 int
 main(void)
 {
@@ -720,6 +774,7 @@ main(void)
 		cmocka_unit_test(test_bench_failures),
 		cmocka_unit_test(test_bench_table),
 		cmocka_unit_test(test_bench_progress),
+		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_stdout_full),
 		cmocka_unit_test(test_terminal),
 		cmocka_unit_test(test_usage),
