@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@
 #define BENCH_QUIT		"exit\n"
 #define BENCH_EVENTS		256
 #define BENCH_FDS_SPARE		32
+#define BENCH_GRACE_NS		1000000000 /* how long replies are awaited after -d */
+#define BENCH_DRAW_NS		250000000 /* the live progress line's period */
 
 /*
  * A slot runs one transaction after the other.  TCP: connect, the
@@ -58,7 +61,12 @@ struct bench {
 	uint64_t		 t0;
 	uint64_t		 t_end;		/* with -d */
 	bool			 cut;		/* with -d: the time is up */
+	uint64_t		 t_grace;	/* then: when the requests under way are lost */
+	uint64_t		 t_answer;	/* when the last reply came */
 	uint64_t		 timeout_ns;
+	bool			 tty;		/* stderr is a terminal: live progress */
+	bool			 drawn;		/* a progress line is on it */
+	uint64_t		 t_draw;	/* when to draw it next */
 	char			*req;		/* the message, with LF for TCP */
 	size_t			 reqlen;
 	struct bench_hist	*hist;
@@ -93,12 +101,32 @@ hist_value(size_t i)
 void
 bench_hist_add(struct bench_hist *h, uint64_t v)
 {
+	double delta;
+
 	if (h->n == 0 || v < h->min)
 		h->min = v;
 	if (v > h->max)
 		h->max = v;
 	h->n++;
 	h->count[hist_index(v)]++;
+	/* Welford: no sum of squares of nanoseconds to lose precision in. */
+	delta = (double)v - h->mean;
+	h->mean += delta / (double)h->n;
+	h->m2 += delta * ((double)v - h->mean);
+}
+
+double
+bench_hist_mean(const struct bench_hist *h)
+{
+	return h == NULL ? 0 : h->mean;
+}
+
+double
+bench_hist_stddev(const struct bench_hist *h)
+{
+	if (h == NULL || h->n < 2)
+		return 0;
+	return sqrt(h->m2 / (double)(h->n - 1));
 }
 
 uint64_t
@@ -129,23 +157,68 @@ ms(uint64_t ns)
 }
 
 static double
-rate(const struct bench_result *r)
+rate(const struct bench_result *r, double seconds)
 {
-	return r->seconds > 0 ? (double)r->transactions / r->seconds : 0;
+	return seconds > 0 ? (double)r->answered / seconds : 0;
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped. */
+static void
+json_string(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(fp, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(fp, "\\u%04x", (unsigned char)*s);
+		else
+			fputc(*s, fp);
+	}
+	fputc('"', fp);
 }
 
 void
-bench_report_json(FILE *fp, const struct bench_result *r)
+bench_report_json(FILE *fp, const struct bench_result *r, const char *error)
 {
 	const struct bench_hist *h = r->latency;
 
-	fprintf(fp, "{\"transactions\":%" PRIu64 ",\"errors\":%" PRIu64
-	    ",\"timeouts\":%" PRIu64 ",\"wrong\":%" PRIu64 ",\"seconds\":%.6f"
-	    ",\"rate\":%.1f,\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f"
-	    ",\"p99\":%.3f,\"max\":%.3f}}\n", r->transactions, r->errors,
-	    r->timeouts, r->wrong, r->seconds, rate(r),
-	    ms(bench_hist_percentile(h, 500)), ms(bench_hist_percentile(h, 900)),
-	    ms(bench_hist_percentile(h, 990)), ms(bench_hist_percentile(h, 1000)));
+	fputc('{', fp);
+	if (error != NULL) {
+		fputs("\"error\":", fp);
+		json_string(fp, error);
+		fputc(',', fp);
+	}
+	fprintf(fp, "\"requests\":%" PRIu64 ",\"answered\":%" PRIu64
+	    ",\"wrong\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"lost\":%" PRIu64
+	    ",\"refused\":%" PRIu64 ",\"errors\":%" PRIu64, r->requests,
+	    r->answered, r->wrong, r->timeouts, r->lost, r->refused, r->errors);
+	fprintf(fp, ",\"seconds\":%.6f,\"rate\":%.1f,\"latency_ms\":{\"mean\":%.3f"
+	    ",\"stddev\":%.3f,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
+	    r->seconds, rate(r, r->seconds), bench_hist_mean(h) / 1e6,
+	    bench_hist_stddev(h) / 1e6, ms(bench_hist_percentile(h, 500)),
+	    ms(bench_hist_percentile(h, 900)), ms(bench_hist_percentile(h, 990)),
+	    ms(bench_hist_percentile(h, 1000)));
+}
+
+/*
+ * The first line says what happened, failures included: a reader who
+ * stops there knows whether the rate below can be trusted.
+ */
+static void
+report_summary(FILE *fp, const struct bench_result *r, const struct hc_opts *o)
+{
+	fprintf(fp, "%s %s port %s: %" PRIu64 " requests in %.3f s, %" PRIu64
+	    " answered, %" PRIu64 " lost, %" PRIu64 " timed out", o->udp ? "udp" : "tcp",
+	    o->host, o->port, r->requests, r->seconds, r->answered, r->lost,
+	    r->timeouts);
+	if (r->refused > 0)
+		fprintf(fp, ", %" PRIu64 " refused", r->refused);
+	if (r->errors > 0)
+		fprintf(fp, ", %" PRIu64 " errors", r->errors);
+	if (r->wrong > 0)
+		fprintf(fp, ", %" PRIu64 " wrong", r->wrong);
+	fputc('\n', fp);
 }
 
 void
@@ -153,27 +226,43 @@ bench_report_table(FILE *fp, const struct bench_result *r, const struct hc_opts 
     bool greeting)
 {
 	const struct bench_hist *h = r->latency;
+	char sec[32];
 
-	fprintf(fp, "target        %s %s port %s%s\n", o->udp ? "udp" : "tcp",
-	    o->host, o->port, greeting ? ", greeting read first" : "");
-	fprintf(fp, "concurrency   %u\n", o->concurrency);
-	fprintf(fp, "transactions  %" PRIu64 "\n", r->transactions);
-	fprintf(fp, "errors        %" PRIu64 "\n", r->errors);
-	fprintf(fp, "timeouts      %" PRIu64 "\n", r->timeouts);
-	fprintf(fp, "wrong         %" PRIu64 "%s\n", r->wrong,
-	    o->expect == NULL ? " (no --expect)" : "");
-	fprintf(fp, "seconds       %.3f\n", r->seconds);
-	fprintf(fp, "rate          %.1f per second\n", rate(r));
-	fprintf(fp, "latency ms    p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n",
+	report_summary(fp, r, o);
+	fprintf(fp, "  answered      %" PRIu64 "\n", r->answered);
+	fprintf(fp, "  wrong         %" PRIu64 " (%s)\n", r->wrong,
+	    o->expect == NULL ? "no --expect" : "replies other than --expect");
+	fprintf(fp, "  timed out     %" PRIu64 " (no reply within %s)\n", r->timeouts,
+	    hc_seconds(o->timeout_ms, sec, sizeof(sec)));
+	fprintf(fp, "  lost          %" PRIu64 " (no reply when the run ended)\n",
+	    r->lost);
+	fprintf(fp, "  refused       %" PRIu64 "\n", r->refused);
+	fprintf(fp, "  errors        %" PRIu64 "\n", r->errors);
+	fprintf(fp, "  rate          %.1f answers/s\n", rate(r, r->seconds));
+	fprintf(fp, "  concurrency   %u%s\n", o->concurrency,
+	    greeting ? ", greeting read first" : "");
+	fprintf(fp, "  latency ms    mean %.3f  stddev %.3f\n", bench_hist_mean(h) / 1e6,
+	    bench_hist_stddev(h) / 1e6);
+	fprintf(fp, "                p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n",
 	    ms(bench_hist_percentile(h, 500)), ms(bench_hist_percentile(h, 900)),
 	    ms(bench_hist_percentile(h, 990)), ms(bench_hist_percentile(h, 1000)));
+}
+
+char *
+bench_progress_format(char *buf, size_t len, const struct bench_result *r,
+    double seconds)
+{
+	snprintf(buf, len, "%.1f s  %" PRIu64 " answered  %.1f/s  %" PRIu64
+	    " timed out  %" PRIu64 " errors  %" PRIu64 " wrong", seconds, r->answered,
+	    rate(r, seconds), r->timeouts, r->refused + r->errors, r->wrong);
+	return buf;
 }
 
 static bool
 bench_more(const struct bench *b, uint64_t now)
 {
 	if (b->o->count > 0)
-		return b->started < b->o->count;
+		return b->r.requests < b->o->count;
 	return now < b->t_end;
 }
 
@@ -215,24 +304,31 @@ slot_backoff(struct slot *s, uint64_t now, uint64_t pause)
 	s->deadline = now + pause;
 }
 
+/* Where a failure with errno err is counted: refused, or any other error. */
+static uint64_t *
+failure(struct bench *b, int err)
+{
+	return err == ECONNREFUSED ? &b->r.refused : &b->r.errors;
+}
+
 /*
- * Begin a transaction.  A failure to even begin is an error; the slot
- * retries from the loop rather than at once, so that a dead target cannot
- * recurse.  A connect that finds no free local port (EADDRNOTAVAIL: every
+ * Begin a transaction.  A failure to even begin is counted (refused or
+ * error); the slot retries from the loop rather than at once, so that a
+ * dead target cannot recurse.  A connect that finds no free local port (EADDRNOTAVAIL: every
  * ephemeral port is taken, most by TIME_WAIT) pauses the slot a little
  * so that the kernel can free some.
  */
 static void
 slot_start(struct bench *b, struct slot *s, uint64_t now)
 {
-	b->started++;
+	b->r.requests++;
 	s->start = now;
 	s->deadline = now + b->timeout_ns;
 	s->len = 0;
 	if (b->o->udp) {
 		if ((s->fd == -1 && slot_udp_open(b, s) == -1) ||
 		    send(s->fd, b->req, b->reqlen, 0) != (ssize_t)b->reqlen) {
-			b->r.errors++;
+			(*failure(b, errno))++;
 			slot_backoff(s, now, 0);
 			return;
 		}
@@ -246,7 +342,7 @@ slot_start(struct bench *b, struct slot *s, uint64_t now)
 		slot_watch(b, s, EPOLLOUT, EPOLL_CTL_ADD);
 		return;
 	}
-	b->r.errors++;
+	(*failure(b, errno))++;
 	if (errno == EADDRNOTAVAIL) {
 		b->r.noport++;
 		slot_backoff(s, now, BENCH_BACKOFF_NS);
@@ -269,13 +365,11 @@ slot_next(struct bench *b, struct slot *s, uint64_t now)
 	}
 }
 
+/* The transaction failed: count it where it belongs. */
 static void
-slot_fail(struct bench *b, struct slot *s, uint64_t now, bool timeout)
+slot_fail(struct bench *b, struct slot *s, uint64_t now, uint64_t *counter)
 {
-	if (timeout)
-		b->r.timeouts++;
-	else
-		b->r.errors++;
+	(*counter)++;
 	/* A late reply must not be taken for the next transaction's. */
 	slot_close(s);
 	slot_next(b, s, now);
@@ -289,7 +383,8 @@ record(struct bench *b, struct slot *s, uint64_t now, const char *line, size_t l
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
 	bench_hist_add(b->hist, now - s->start);
-	r->transactions++;
+	r->answered++;
+	b->t_answer = now;
 	if (b->o->expect != NULL && (len != strlen(b->o->expect) ||
 	    memcmp(line, b->o->expect, len) != 0))
 		r->wrong++;
@@ -326,7 +421,7 @@ static void
 slot_send(struct bench *b, struct slot *s, uint64_t now)
 {
 	if (send(s->fd, b->req, b->reqlen, MSG_NOSIGNAL) != (ssize_t)b->reqlen) {
-		slot_fail(b, s, now, false);
+		slot_fail(b, s, now, failure(b, errno));
 		return;
 	}
 	s->state = S_REPLY;
@@ -338,8 +433,10 @@ tcp_connected(struct bench *b, struct slot *s, uint64_t now)
 	socklen_t len = sizeof(int);
 	int err = 0;
 
-	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0) {
-		slot_fail(b, s, now, false);
+	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err != 0) {
+		slot_fail(b, s, now, failure(b, err));
 		return;
 	}
 	slot_watch(b, s, EPOLLIN, EPOLL_CTL_MOD);
@@ -356,7 +453,7 @@ tcp_greeting(struct bench *b, struct slot *s, uint64_t now)
 	int rv;
 
 	if ((rv = slot_read(s)) != 1) {
-		slot_fail(b, s, now, false);
+		slot_fail(b, s, now, failure(b, rv == 0 ? 0 : errno));
 		return;
 	}
 	if ((n = slot_line(s)) == 0)
@@ -377,7 +474,7 @@ tcp_reply(struct bench *b, struct slot *s, uint64_t now)
 	int rv;
 
 	if ((rv = slot_read(s)) == -1 || (rv == 0 && s->len == 0)) {
-		slot_fail(b, s, now, false);
+		slot_fail(b, s, now, failure(b, rv == 0 ? 0 : errno));
 		return 0;
 	}
 	if ((n = slot_line(s)) == 0 && rv == 1)
@@ -390,6 +487,8 @@ tcp_reply(struct bench *b, struct slot *s, uint64_t now)
 	}
 	s->state = S_QUIT;
 	s->deadline = now + b->timeout_ns;
+	if (b->cut && s->deadline > b->t_grace)
+		s->deadline = b->t_grace;
 	return 0;
 }
 
@@ -419,7 +518,7 @@ udp_reply(struct bench *b, struct slot *s, uint64_t now)
 		return 0;	/* late, for a transaction already given up */
 	if (n == -1) {
 		/* An ICMP refusal: the socket stays usable for the next try. */
-		b->r.errors++;
+		(*failure(b, errno))++;
 		slot_next(b, s, now);
 		return 0;
 	}
@@ -452,8 +551,26 @@ slot_event(struct bench *b, struct slot *s, uint64_t now)
 	return 0;
 }
 
-/* Deadlines that passed; the time to the next one in ms for epoll_wait (-1: none). */
-static int
+/*
+ * A request under way whose deadline passed: it timed out, or, when the
+ * deadline was the end of the grace after -d, it is lost.
+ */
+static void
+slot_expire(struct bench *b, struct slot *s, uint64_t now)
+{
+	if (s->state == S_BACKOFF)
+		slot_next(b, s, now);
+	else if (s->state == S_QUIT || s->state == S_DRAIN) {
+		slot_close(s);
+		slot_next(b, s, now);
+	} else if (b->cut && s->deadline == b->t_grace)
+		slot_fail(b, s, now, &b->r.lost);
+	else
+		slot_fail(b, s, now, &b->r.timeouts);
+}
+
+/* Deadlines that passed; the next one (UINT64_MAX: none). */
+static uint64_t
 bench_expire(struct bench *b, uint64_t now)
 {
 	uint64_t next = UINT64_MAX;
@@ -462,55 +579,76 @@ bench_expire(struct bench *b, uint64_t now)
 	for (i = 0; i < b->o->concurrency; i++) {
 		struct slot *s = &b->slots[i];
 
-		if (s->state != S_IDLE && s->deadline <= now) {
-			if (s->state == S_BACKOFF)
-				slot_next(b, s, now);
-			else if (s->state == S_QUIT || s->state == S_DRAIN) {
-				slot_close(s);
-				slot_next(b, s, now);
-			} else
-				slot_fail(b, s, now, true);
-		}
+		if (s->state != S_IDLE && s->deadline <= now)
+			slot_expire(b, s, now);
 		if (s->state != S_IDLE && s->deadline < next)
 			next = s->deadline;
 	}
+	return next;
+}
+
+/*
+ * With -d, time is up: no request starts any more, and those under way
+ * get a grace (a second, or -w if shorter) for their replies, which count
+ * as usual; the rest are then lost.  So a dropped datagram is counted,
+ * yet cannot stretch the run by -w.  Those already answered and saying
+ * goodbye (S_QUIT, S_DRAIN) are held no longer than that either.
+ */
+static void
+bench_cut(struct bench *b, uint64_t now)
+{
+	unsigned i;
+
+	b->cut = true;
+	b->t_grace = now + (b->timeout_ns < BENCH_GRACE_NS ? b->timeout_ns :
+	    BENCH_GRACE_NS);
+	for (i = 0; i < b->o->concurrency; i++) {
+		struct slot *s = &b->slots[i];
+
+		if (s->state == S_BACKOFF) {
+			s->state = S_IDLE;
+			b->busy--;
+		} else if (s->state != S_IDLE && s->deadline > b->t_grace)
+			s->deadline = b->t_grace;
+	}
+}
+
+/* The live progress line on a terminal, redrawn a few times a second. */
+static void
+bench_draw(struct bench *b, uint64_t now)
+{
+	char line[256];
+
+	if (!b->tty || now < b->t_draw)
+		return;
+	bench_progress_format(line, sizeof(line), &b->r, (double)(now - b->t0) / 1e9);
+	fprintf(stderr, "\r%s\033[K", line);
+	b->drawn = true;
+	b->t_draw = now + BENCH_DRAW_NS;
+}
+
+/* The wait for epoll in ms: the next deadline, the end of -d, the next drawing. */
+static int
+bench_timeout(struct bench *b, uint64_t now)
+{
+	uint64_t next = bench_expire(b, now);
+
+	if (b->o->duration_ms > 0 && !b->cut && b->t_end < next)
+		next = b->t_end;
+	if (b->tty && b->t_draw < next)
+		next = b->t_draw;
 	if (next == UINT64_MAX)
 		return -1;
 	return next <= now ? 0 : (int)((next - now + 999999) / 1000000);
 }
 
-/*
- * With -d, time is up: the transactions under way are abandoned, neither
- * counted nor timed out, so that one lost datagram cannot stretch the run
- * by -w.  Those already answered and saying goodbye (S_QUIT, S_DRAIN)
- * may finish; they are counted already and no longer in the time.
- */
-static void
-bench_cut(struct bench *b)
+/* The length of the run: with -d, its time, or up to the last reply in the grace. */
+static double
+bench_seconds(const struct bench *b, uint64_t now)
 {
-	unsigned i;
-
-	for (i = 0; i < b->o->concurrency; i++) {
-		struct slot *s = &b->slots[i];
-
-		if (s->state == S_IDLE || s->state == S_QUIT || s->state == S_DRAIN)
-			continue;
-		slot_close(s);
-		s->state = S_IDLE;
-		b->busy--;
-	}
-}
-
-/* The wait for epoll: the next deadline, and with -d the end of the time. */
-static int
-bench_timeout(struct bench *b, uint64_t now)
-{
-	int timeout = bench_expire(b, now), left;
-
-	if (b->o->duration_ms == 0 || now >= b->t_end)
-		return timeout;
-	left = (int)((b->t_end - now + 999999) / 1000000);
-	return timeout == -1 || left < timeout ? left : timeout;
+	if (b->o->duration_ms > 0)
+		now = b->t_answer > b->t_end ? b->t_answer : b->t_end;
+	return (double)(now - b->t0) / 1e9;
 }
 
 static int
@@ -523,17 +661,18 @@ bench_loop(struct bench *b)
 
 	b->t0 = now = hc_now_ns();
 	b->t_end = b->t0 + b->o->duration_ms * 1000000;
+	b->t_draw = b->t0 + BENCH_DRAW_NS;
 	for (i = 0; i < b->o->concurrency && bench_more(b, now); i++) {
 		b->busy++;
 		slot_start(b, &b->slots[i], now);
 	}
 	while (b->busy > 0) {
 		now = hc_now_ns();
-		if (b->o->duration_ms > 0 && now >= b->t_end && !b->cut) {
-			bench_cut(b);
-			b->cut = true;
-		}
-		if ((timeout = bench_timeout(b, now)) == -1 && b->busy == 0)
+		if (b->o->duration_ms > 0 && now >= b->t_end && !b->cut)
+			bench_cut(b, now);
+		bench_draw(b, now);
+		timeout = bench_timeout(b, now);
+		if (b->busy == 0)
 			break;
 		if ((n = epoll_wait(b->ep, ev, BENCH_EVENTS, timeout)) == -1) {
 			if (errno == EINTR)
@@ -545,10 +684,9 @@ bench_loop(struct bench *b)
 			if (slot_event(b, &b->slots[ev[j].data.u32], now) == -1)
 				return -1;
 	}
-	now = hc_now_ns();
-	if (b->o->duration_ms > 0 && now > b->t_end)
-		now = b->t_end;
-	b->r.seconds = (double)(now - b->t0) / 1e9;
+	if (b->drawn)
+		fputs("\r\033[K", stderr);
+	b->r.seconds = bench_seconds(b, hc_now_ns());
 	return 0;
 }
 
@@ -636,28 +774,27 @@ probe_udp(struct bench *b, char *err, size_t errlen)
 	return rv;
 }
 
+/* Ready a run: the message, descriptors, the target probed; 0, or -1 with the reason. */
 static int
-bench_setup(struct bench *b, const struct hc_opts *o)
+bench_setup(struct bench *b, const struct hc_opts *o, char *err, size_t errlen)
 {
-	char err[HC_ERRLEN];
 	unsigned i;
 
 	b->o = o;
 	b->ep = -1;
 	b->timeout_ns = (uint64_t)o->timeout_ms * 1000000;
+	b->tty = isatty(2);
 	b->reqlen = strlen(o->message) + (o->udp ? 0 : 1);
 	if ((b->req = malloc(b->reqlen + 1)) == NULL)
 		goto syserr;
 	snprintf(b->req, b->reqlen + 1, "%s%s", o->message, o->udp ? "" : "\n");
 	if (bench_fds(o->concurrency) == -1) {
-		hc_error(o->host, o->port, "concurrency %u needs more open files "
-		    "than this process may have", o->concurrency);
+		snprintf(err, errlen, "concurrency %u needs more open files than this "
+		    "process may have", o->concurrency);
 		return -1;
 	}
-	if ((o->udp ? probe_udp(b, err, sizeof(err)) : probe_tcp(b, err, sizeof(err))) == -1) {
-		hc_error(o->host, o->port, "%s", err);
+	if ((o->udp ? probe_udp(b, err, errlen) : probe_tcp(b, err, errlen)) == -1)
 		return -1;
-	}
 	if ((b->ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    (b->slots = calloc(o->concurrency, sizeof(*b->slots))) == NULL)
 		goto syserr;
@@ -668,7 +805,7 @@ bench_setup(struct bench *b, const struct hc_opts *o)
 	b->r.latency = b->hist;
 	return 0;
 syserr:
-	hc_error(o->host, o->port, "%s", strerror(errno));
+	snprintf(err, errlen, "%s", strerror(errno));
 	return -1;
 }
 
@@ -688,39 +825,62 @@ bench_free(struct bench *b)
 }
 
 /*
- * --bench: run the transactions, print the report (table or JSON) on
- * stdout.  Exit 0 when at least one transaction got a reply, 1 when none
- * did or the target could not be reached at all.
+ * After the report, on stderr: why the exit status is 1 (a wrong reply,
+ * a refused or failed connection, no reply at all), and local ports that
+ * ran out.  Returns the exit status.
+ */
+static int
+bench_verdict(const struct bench_result *r, const struct hc_opts *o)
+{
+	if (r->noport > 0)
+		hc_error(o->host, o->port, "%" PRIu64 " connects found no free local "
+		    "port (EADDRNOTAVAIL) and were counted as errors; closed "
+		    "connections hold their ports in TIME_WAIT for a minute",
+		    r->noport);
+	if (r->answered == 0) {
+		hc_error(o->host, o->port, "no request got a reply");
+		return HC_FAIL;
+	}
+	if (r->wrong > 0)
+		hc_error(o->host, o->port, "%" PRIu64 " of %" PRIu64 " replies were "
+		    "not the one expected", r->wrong, r->answered);
+	if (r->refused + r->errors > 0)
+		hc_error(o->host, o->port, "%" PRIu64 " requests refused, %" PRIu64
+		    " failed otherwise", r->refused, r->errors);
+	return r->wrong + r->refused + r->errors > 0 ? HC_FAIL : HC_OK;
+}
+
+/*
+ * --bench: run the requests, print the report (table or JSON) on stdout.
+ * Exit 0 when every request that ended got the right reply or timed out
+ * or was lost, and at least one was answered; 1 when a reply was wrong, a
+ * connection failed, none was answered, or the target could not be
+ * reached at all (--json then still prints an object, with "error").
  */
 int
 bench_run(const struct hc_opts *o)
 {
 	struct bench b;
+	char err[HC_ERRLEN] = "";
 	int rc = HC_FAIL;
 
 	memset(&b, 0, sizeof(b));
-	if (bench_setup(&b, o) == -1)
-		goto out;
-	if (bench_loop(&b) == -1) {
-		hc_error(o->host, o->port, "%s", strerror(errno));
-		goto out;
+	if (bench_setup(&b, o, err, sizeof(err)) == 0 && bench_loop(&b) == -1)
+		snprintf(err, sizeof(err), "epoll_wait: %s", strerror(errno));
+	if (err[0] != '\0') {
+		hc_error(o->host, o->port, "%s", err);
+		if (o->json) {
+			bench_report_json(stdout, &b.r, err);
+			(void)hc_out_flush();
+		}
+	} else {
+		if (o->json)
+			bench_report_json(stdout, &b.r, NULL);
+		else
+			bench_report_table(stdout, &b.r, o, b.greeting);
+		if (hc_out_flush() == 0)
+			rc = bench_verdict(&b.r, o);
 	}
-	if (o->json)
-		bench_report_json(stdout, &b.r);
-	else
-		bench_report_table(stdout, &b.r, o, b.greeting);
-	if (hc_out_flush() == -1)
-		goto out;
-	if (b.r.noport > 0)
-		hc_error(o->host, o->port, "%" PRIu64 " connects found no free local "
-		    "port (EADDRNOTAVAIL) and were counted as errors; closed "
-		    "connections hold their ports in TIME_WAIT for a minute",
-		    b.r.noport);
-	if (b.r.transactions == 0)
-		hc_error(o->host, o->port, "no transaction got a reply");
-	else
-		rc = HC_OK;
-out:
 	bench_free(&b);
 	return rc;
 }

@@ -9,9 +9,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Exit codes of SPEC §5: success, network or protocol error, usage (EX_USAGE). */
+/*
+ * Exit codes: success, network or protocol error, an HTTP status other
+ * than 2xx (--get), usage (EX_USAGE).
+ */
 #define HC_OK		0
 #define HC_FAIL		1
+#define HC_STATUS	2
 #define HC_USAGE	64
 
 #define HC_TIMEOUT_MS	5000	/* -w default: connect, each reply */
@@ -32,6 +36,10 @@ struct hc_opts {
 
 	const char	*url;		/* --get */
 	const char	*output;	/* -o, or NULL for stdout */
+	const char	*cacert;	/* --cacert, or NULL for the system's */
+	bool		 location;	/* -L */
+	bool		 silent;	/* -s */
+	bool		 insecure;	/* -k */
 
 	unsigned	 concurrency;	/* --bench -c */
 	uint64_t	 count;		/* -n, 0 with -d */
@@ -64,7 +72,7 @@ const char *status_value(const char *line, const char *key, char *out,
 /* Print the text status as a summary and an aligned table; -1 when it is none. */
 int	status_print(char *text);
 
-/* helloc-net.c: resolving, connecting, waiting, reading lines. */
+/* net.c: resolving, connecting, waiting, reading lines. */
 
 /* Monotonic clock in nanoseconds. */
 uint64_t hc_now_ns(void);
@@ -143,7 +151,7 @@ void	hc_udp_close(struct hc_udp *);
 /* Read and drop every datagram already queued on fd; errors too. */
 void	hc_udp_drain(int fd);
 
-/* helloc-out.c: what helloc prints on stdout. */
+/* out.c: what helloc prints on stdout. */
 
 /* Escape what the server sent when stdout is a terminal (decided once). */
 void	hc_out_init(void);
@@ -181,74 +189,17 @@ void	hc_lines_init(struct hc_lines *, int fd);
 int	hc_lines_read(struct hc_lines *, int timeout_ms, char **line,
 	    size_t *linelen);
 
-/* helloc-http.c: the pure parts of --get, exported for the unit tests. */
-
-#define HTTP_HOSTMAX	256
-#define HTTP_PATHMAX	4096
-
-struct http_url {
-	char	 host[HTTP_HOSTMAX];	/* without brackets for IPv6 */
-	char	 port[8];
-	char	 path[HTTP_PATHMAX];	/* path and query, "/" at least */
-	bool	 ipv6;			/* written as [literal] */
-};
+/* http.c: the pure part of --get, exported for the unit tests. */
 
 /*
- * Parse an http:// URL: scheme (any case), host name, IPv4 or [IPv6]
- * literal, optional port, path and query; a fragment is dropped.  Returns
- * 0, or -1 with the reason in err (https has a reason of its own).
- */
-int	http_url_parse(const char *s, struct http_url *u, char *err, size_t errlen);
-
-/* The Host header value: host, brackets for IPv6, ":port" unless 80. */
-void	http_url_hostport(const struct http_url *u, char *buf, size_t len);
-
-/* A response head, parsed. */
-struct http_head {
-	int	 status;
-	char	 reason[128];
-	int64_t	 length;	/* Content-Length, -1 when absent */
-	bool	 chunked;
-};
-
-/*
- * Parse a response head (status line and header lines, CRLF or LF ends,
- * the blank line included or not).  Returns 0, or -1 with the reason.
- */
-int	http_head_parse(const char *buf, size_t len, struct http_head *h,
-	    char *err, size_t errlen);
-
-/* An incremental decoder of the chunked transfer coding. */
-struct http_chunked {
-	int	 state;
-	uint64_t remain;	/* bytes of chunk data still to come */
-	unsigned digits;	/* hex digits of the size so far, after leading zeros */
-	bool	 sized;		/* a hex digit of the size was seen */
-};
-
-/* Where decoded bytes go; a non-zero return stops the decoder. */
-typedef int (*http_sink)(void *arg, const char *buf, size_t len);
-
-void	http_chunked_init(struct http_chunked *);
-
-/*
- * Decode len bytes of a chunked body, in pieces of any size, passing the
- * data to sink.  Returns 0 when more input is needed, 1 when the last
- * chunk and its trailers ended (*used tells how much of buf was read),
- * -1 on a malformed body (reason in *err) or when the sink failed
- * (*err NULL).
- */
-int	http_chunked_feed(struct http_chunked *, const char *buf, size_t len,
-	    size_t *used, http_sink sink, void *arg, const char **err);
-
-/*
- * The progress line: a bar and percentage when total is known, bytes and
- * rate when it is not (total 0).  Returns buf.
+ * The progress line of a body: a bar, percentage, bytes, rate and time
+ * left when its length (total) is known; bytes and rate when it is not
+ * (total 0).  Returns buf.
  */
 char	*http_progress_format(char *buf, size_t len, uint64_t got, uint64_t total,
 	    double seconds);
 
-/* helloc-bench.c: the results and their reports, exported for the unit tests. */
+/* bench.c: the results and their reports, exported for the unit tests. */
 
 /*
  * Latencies in a log-linear histogram of fixed size, whatever the length
@@ -263,6 +214,8 @@ struct bench_hist {
 	uint64_t	 n;
 	uint64_t	 min;
 	uint64_t	 max;
+	double		 mean;		/* Welford's running mean, */
+	double		 m2;		/* and sum of squared differences from it */
 	uint64_t	 count[BENCH_HIST_BUCKETS];
 };
 
@@ -277,19 +230,39 @@ void	bench_hist_add(struct bench_hist *, uint64_t value);
  */
 uint64_t bench_hist_percentile(const struct bench_hist *, unsigned permille);
 
+/* The exact mean, and the sample standard deviation (0 below two values). */
+double	bench_hist_mean(const struct bench_hist *);
+double	bench_hist_stddev(const struct bench_hist *);
+
+/*
+ * How the requests of a run ended.  Each ends one way only, so that
+ * answered, timeouts, lost, refused and errors add up to requests;
+ * wrong is a part of answered.
+ */
 struct bench_result {
-	uint64_t	 transactions;	/* completed with a reply */
-	uint64_t	 errors;
-	uint64_t	 timeouts;
+	uint64_t	 requests;	/* started */
+	uint64_t	 answered;	/* got a reply, right or wrong */
 	uint64_t	 wrong;		/* replies not equal to --expect */
-	uint64_t	 noport;	/* connects that found no free local port */
+	uint64_t	 timeouts;	/* no reply within -w */
+	uint64_t	 lost;		/* still waiting for it when the run ended */
+	uint64_t	 refused;	/* connection refused, or ICMP port unreachable */
+	uint64_t	 errors;	/* any other failure: reset, closed, no local port */
+	uint64_t	 noport;	/* of the errors: connects with no free local port */
 	double		 seconds;
 	const struct bench_hist *latency;	/* ns; NULL when none */
 };
 
-/* The report: one JSON object on one line, or an aligned table. */
-void	bench_report_json(FILE *, const struct bench_result *);
+/*
+ * The report: one JSON object on one line, with an "error" member when
+ * error is not NULL (the target could not be reached), or a summary line
+ * and an aligned table.
+ */
+void	bench_report_json(FILE *, const struct bench_result *, const char *error);
 void	bench_report_table(FILE *, const struct bench_result *,
 	    const struct hc_opts *, bool greeting);
+
+/* The live progress line of a run so far. */
+char	*bench_progress_format(char *buf, size_t len, const struct bench_result *,
+	    double seconds);
 
 #endif

@@ -27,10 +27,11 @@
 
 /*
  * hello on P0 (TCP and UDP), echo on P1 (TCP and UDP), echo on P2 over
- * TCP bound to IPv4 only (for names whose first address is IPv6); P3 is
- * left closed.  hello also listens on ::1 when the kernel has IPv6.  The
- * benchmarks send hundreds of datagrams a second from one client: the
- * UDP services lift the default source_rate.
+ * TCP bound to IPv4 only (for names whose first address is IPv6), five
+ * connections a second; P3 is left closed.  hello also listens on ::1
+ * when the kernel has IPv6.  The benchmarks send hundreds of datagrams a
+ * second from one client: the UDP services lift the default source_rate,
+ * but for hello on P2 over UDP, which answers five a second.
  */
 #define CONF_TMPL \
     "[hello]\n" \
@@ -51,7 +52,15 @@
     "protocol = tcp\n" \
     "port = @P2@\n" \
     "bind = 127.0.0.1\n" \
-    "handler = echo\n"
+    "handler = echo\n" \
+    "source_rate = 5\n" \
+    "\n" \
+    "[slow]\n" \
+    "protocol = udp\n" \
+    "port = @P2@\n" \
+    "bind = 127.0.0.1\n" \
+    "handler = hello\n" \
+    "source_rate = 5\n"
 
 static struct daemon d;
 static char conf[1024];
@@ -342,28 +351,50 @@ test_relay_udp(void **state)
 	helloc_run_free(&r);
 }
 
-/* --bench --json: parse it and check the counts. */
+/* The counts of a --bench --json report add up to its requests. */
+static void
+check_sum(const char *json)
+{
+	double sum = json_number(json, "answered") + json_number(json, "timeouts") +
+	    json_number(json, "lost") + json_number(json, "refused") +
+	    json_number(json, "errors");
+
+	if (sum != json_number(json, "requests"))
+		fail_msg("the counts do not add up to the requests: %s", json);
+}
+
+/*
+ * --bench --json: parse it and check the counts; with expect_wrong every
+ * reply is wrong, and the exit status 1.
+ */
 static void
 check_bench(const char *const args[], double want, bool expect_wrong)
 {
 	struct hc_run r;
 	double n;
 
-	run(&r, NULL, 0, args);
-	n = json_number(r.out, "transactions");
+	run(&r, NULL, expect_wrong ? 1 : 0, args);
+	n = json_number(r.out, "answered");
 	if (want > 0)
 		assert_true(n == want);
 	else
 		assert_true(n > 0);
+	assert_true(json_number(r.out, "requests") == n);
 	assert_true(json_number(r.out, "errors") == 0);
 	assert_true(json_number(r.out, "timeouts") == 0);
-	if (expect_wrong)
+	assert_true(json_number(r.out, "lost") == 0);
+	assert_true(json_number(r.out, "refused") == 0);
+	if (expect_wrong) {
 		assert_true(json_number(r.out, "wrong") == n);
-	else
+		assert_non_null(strstr(r.err, "replies were not the one expected"));
+	} else
 		assert_true(json_number(r.out, "wrong") == 0);
 	assert_true(json_number(r.out, "rate") > 0);
 	assert_true(json_number(r.out, "seconds") > 0);
 	assert_true(json_number(r.out, "max") > 0);
+	assert_true(json_number(r.out, "mean") > 0);
+	assert_true(json_number(r.out, "mean") <= json_number(r.out, "max"));
+	assert_true(json_number(r.out, "stddev") >= 0);
 	assert_true(json_number(r.out, "p50") <= json_number(r.out, "p90"));
 	assert_true(json_number(r.out, "p90") <= json_number(r.out, "p99"));
 	assert_true(json_number(r.out, "p99") <= json_number(r.out, "max"));
@@ -372,7 +403,11 @@ check_bench(const char *const args[], double want, bool expect_wrong)
 	helloc_run_free(&r);
 }
 
-/* --bench -d 0.5 --json: it ran half a second, and the rate is the count over that. */
+/*
+ * --bench -d 0.5 --json: it ran half a second (and the time the last
+ * replies took after it), the rate is the count over that, and the
+ * requests under way at the end got their replies.
+ */
 static void
 check_duration(const char *const args[])
 {
@@ -380,16 +415,19 @@ check_duration(const char *const args[])
 	double n, sec, off;
 
 	run(&r, NULL, 0, args);
-	n = json_number(r.out, "transactions");
+	n = json_number(r.out, "answered");
 	sec = json_number(r.out, "seconds");
 	assert_true(n > 10);
+	assert_true(json_number(r.out, "requests") == n);
 	assert_true(json_number(r.out, "errors") == 0);
 	assert_true(json_number(r.out, "timeouts") == 0);
-	if (sec < 0.5 || sec > 0.5 + 0.05)
+	assert_true(json_number(r.out, "lost") == 0);
+	/* The run ends with the time, or with the last reply that came after it. */
+	if (sec < 0.5 || sec > 0.5 + json_number(r.out, "max") / 1000 + 0.05)
 		fail_msg("seconds %f for -d 0.5: %s", sec, r.out);
 	off = json_number(r.out, "rate") - n / sec;
 	if (off < -0.1 - n / sec / 1000 || off > 0.1 + n / sec / 1000)
-		fail_msg("rate is not transactions / seconds: %s", r.out);
+		fail_msg("rate is not answered / seconds: %s", r.out);
 	assert_true(json_number(r.out, "p50") > 0);
 	assert_true(json_number(r.out, "p50") <= json_number(r.out, "max"));
 	assert_true(r.ms < 3000);
@@ -419,29 +457,138 @@ test_bench_hello(void **state)
 	    "Tracy", "--expect", "Hello, Tracy!", "--json", "127.0.0.1", port[0], NULL });
 	check_duration((const char *const[]){ "--bench", "-u", "-c", "4", "-d", "0.5",
 	    "--json", "127.0.0.1", port[0], NULL });
-	/* Replies that are not the expected one are counted. */
+	/* Replies that are not the expected one are counted, and fail the run. */
 	check_bench((const char *const[]){ "--bench", "-c", "2", "-n", "20",
 	    "--expect", "Goodbye", "--json", "127.0.0.1", port[0], NULL }, 20, true);
+	check_bench((const char *const[]){ "--bench", "-u", "-n", "20",
+	    "--expect", "Goodbye", "--json", "127.0.0.1", port[0], NULL }, 20, true);
+}
+
+/*
+ * hello over UDP answering five datagrams a second: those it drops are
+ * counted, lost when the run ends first, timed out when -w does, and
+ * said on the first line of the report.  Neither fails the run.
+ */
+static void
+test_bench_losses(void **state)
+{
+	struct hc_run r;
+	double lost;
+	char want[64];
+
+	(void)state;
+	run(&r, NULL, 0, (const char *const[]){ "--bench", "-u", "-c", "8", "-d", "1",
+	    "--json", "127.0.0.1", port[2], NULL });
+	lost = json_number(r.out, "lost");
+	if (lost == 0 || json_number(r.out, "answered") == 0)
+		fail_msg("no loss counted: %s", r.out);
+	assert_true(json_number(r.out, "timeouts") == 0);
+	check_sum(r.out);
+	/* The grace for the last replies is a second, not -w. */
+	assert_true(r.ms < 3500);
+	helloc_run_free(&r);
+
+	run(&r, NULL, 0, (const char *const[]){ "--bench", "-u", "-c", "8", "-d", "1",
+	    "127.0.0.1", port[2], NULL });
+	snprintf(want, sizeof(want), "udp 127.0.0.1 port %s: ", port[2]);
+	assert_true(strncmp(r.out, want, strlen(want)) == 0);
+	assert_non_null(strstr(strchr(r.out, ':'), " lost, 0 timed out\n"));
+	assert_null(strstr(r.out, " 0 lost,"));
+	assert_non_null(strstr(r.out, "\n  lost          "));
+	helloc_run_free(&r);
+
+	run(&r, NULL, 0, (const char *const[]){ "--bench", "-u", "-n", "10", "-w", "0.5",
+	    "--json", "127.0.0.1", port[2], NULL });
+	if (json_number(r.out, "timeouts") == 0)
+		fail_msg("no timeout counted: %s", r.out);
+	assert_true(json_number(r.out, "lost") == 0);
+	assert_true(json_number(r.out, "requests") == 10);
+	check_sum(r.out);
+	helloc_run_free(&r);
+}
+
+/* Connections that fail during the run: counted, and the exit status is 1. */
+static void
+test_bench_failures(void **state)
+{
+	struct hc_run r;
+
+	(void)state;
+	/* echo4 takes five connections a second and closes the others at once. */
+	run(&r, NULL, 1, (const char *const[]){ "--bench", "-c", "8", "-n", "50",
+	    "-m", "ping", "--json", "127.0.0.1", port[2], NULL });
+	if (json_number(r.out, "errors") == 0)
+		fail_msg("no failure counted: %s", r.out);
+	check_sum(r.out);
+	assert_non_null(strstr(r.err, " failed otherwise"));
+	helloc_run_free(&r);
 }
 
 static void
 test_bench_table(void **state)
 {
+	const char *want_json;
+	char want[96];
 	struct hc_run r;
 
 	(void)state;
 	run(&r, NULL, 0, (const char *const[]){ "--bench", "-n", "50", "127.0.0.1",
 	    port[0], NULL });
-	assert_non_null(strstr(r.out, "greeting read first"));
-	assert_non_null(strstr(r.out, "transactions  50\n"));
-	assert_non_null(strstr(r.out, "errors        0\n"));
-	assert_non_null(strstr(r.out, "timeouts      0\n"));
-	assert_non_null(strstr(r.out, "latency ms    p50 "));
+	snprintf(want, sizeof(want), "tcp 127.0.0.1 port %s: 50 requests in ", port[0]);
+	assert_true(strncmp(r.out, want, strlen(want)) == 0);
+	assert_non_null(strstr(r.out, " s, 50 answered, 0 lost, 0 timed out\n"));
+	assert_non_null(strstr(r.out, "  concurrency   1, greeting read first\n"));
+	assert_non_null(strstr(r.out, "  answered      50\n"));
+	assert_non_null(strstr(r.out, "  errors        0\n"));
+	assert_non_null(strstr(r.out, "  timed out     0 (no reply within 5 s)\n"));
+	assert_non_null(strstr(r.out, "  latency ms    mean "));
+	assert_non_null(strstr(r.out, "                p50 "));
+	assert_string_equal(r.err, "");
 	helloc_run_free(&r);
-	/* A target that refuses: exit 1, naming it. */
+	/* A target that refuses: exit 1, naming it; JSON all the same. */
 	run(&r, NULL, 1, (const char *const[]){ "--bench", "-n", "5", "127.0.0.1",
 	    port[3], NULL });
 	assert_non_null(strstr(r.err, "Connection refused"));
+	assert_string_equal(r.out, "");
+	helloc_run_free(&r);
+	run(&r, NULL, 1, (const char *const[]){ "--bench", "--json", "127.0.0.1",
+	    port[3], NULL });
+	want_json = "{\"error\":\"Connection refused\",\"requests\":0,";
+	assert_true(strncmp(r.out, want_json, strlen(want_json)) == 0);
+	assert_true(json_number(r.out, "answered") == 0);
+	assert_true(strchr(r.out, '\n') == r.out + r.outlen - 1);
+	helloc_run_free(&r);
+	run(&r, NULL, 1, (const char *const[]){ "--bench", "-u", "--json", "127.0.0.1",
+	    port[3], NULL });
+	assert_true(strncmp(r.out, want_json, strlen(want_json)) == 0);
+	helloc_run_free(&r);
+}
+
+/* A live progress line on a terminal, none otherwise. */
+static void
+test_bench_progress(void **state)
+{
+	struct hc_run_opts tty = { .tty_err = true };
+	struct hc_run r;
+	char *last;
+
+	(void)state;
+	helloc_run_with(&r, &tty, T_MS, (const char *const[]){ "--bench", "-d", "1",
+	    "127.0.0.1", port[0], NULL });
+	assert_int_equal(r.status, 0);
+	/* "\r0.3 s  1234 answered  4936.0/s  0 timed out  0 errors  0 wrong" */
+	assert_true(strncmp(r.err, "\r0.", 3) == 0);
+	assert_non_null(strstr(r.err, " s  "));
+	assert_non_null(strstr(r.err, " answered  "));
+	assert_non_null(strstr(r.err, "/s  0 timed out  0 errors  0 wrong\033[K"));
+	/* Erased at the end, before the report on stdout. */
+	assert_non_null(last = strrchr(r.err, '\r'));
+	assert_string_equal(last, "\r\033[K");
+	assert_non_null(strstr(r.out, " answered, 0 lost, 0 timed out\n"));
+	helloc_run_free(&r);
+	run(&r, NULL, 0, (const char *const[]){ "--bench", "-d", "0.5", "127.0.0.1",
+	    port[0], NULL });
+	assert_string_equal(r.err, "");
 	helloc_run_free(&r);
 }
 
@@ -522,6 +669,21 @@ test_usage(void **state)
 	run(&r, NULL, 64, (const char *const[]){ "--bench", "-n", "5", "-d", "1", "h", "p", NULL });
 	helloc_run_free(&r);
 	run(&r, NULL, 64, (const char *const[]){ "-c", "4", "h", "p", NULL });
+	assert_non_null(strstr(r.err, "helloc: -c belongs to --bench\n"));
+	helloc_run_free(&r);
+	run(&r, NULL, 64, (const char *const[]){ "-L", "h", "p", NULL });
+	assert_non_null(strstr(r.err, "helloc: -L belongs to --get\n"));
+	helloc_run_free(&r);
+	run(&r, NULL, 64, (const char *const[]){ "--get", "-u", "http://h/", NULL });
+	assert_non_null(strstr(r.err, "helloc: -u belongs to the dialogue, the relay "
+	    "and --bench\n"));
+	helloc_run_free(&r);
+	run(&r, NULL, 64, (const char *const[]){ "--bench", "--cacert", "f", "h", "p", NULL });
+	assert_non_null(strstr(r.err, "helloc: --cacert belongs to --get\n"));
+	helloc_run_free(&r);
+	run(&r, NULL, 64, (const char *const[]){ "--json", "h", "p", NULL });
+	assert_non_null(strstr(r.err, "helloc: --json belongs to --bench and --status\n"));
+	assert_non_null(strstr(r.err, "Run helloc --help for every option.\n"));
 	helloc_run_free(&r);
 	run(&r, NULL, 64, (const char *const[]){ "-w", "soon", "h", "p", NULL });
 	helloc_run_free(&r);
@@ -551,6 +713,45 @@ test_usage(void **state)
 	helloc_run_free(&r);
 }
 
+/* --help: every option on a line of its own, under its mode. */
+static void
+test_help(void **state)
+{
+	static const char *const lines[] = {
+		"\nDialogue and relay: helloc HOST PORT [MESSAGE...]\n",
+		"\n  -u, --udp  ", "\n  -4, --ipv4  ", "\n  -6, --ipv6  ",
+		"\n  -w, --timeout SECONDS  ",
+		"\nHTTP: helloc --get URL\n",
+		"\n      --get  ", "\n  -L, --location  ", "\n  -s, --silent  ",
+		"\n  -k, --insecure  ", "\n      --cacert FILE  ",
+		"\n  -o, --output FILE  ",
+		"\nLoad generator: helloc --bench HOST PORT\n",
+		"\n      --bench  ", "\n  -c, --concurrency N  ", "\n  -n, --count N  ",
+		"\n  -d, --duration SECONDS  ", "\n  -m, --message TEXT  ",
+		"\n      --expect REPLY  ", "\n      --json  ",
+		"\nStatus: helloc --status\n",
+		"\n      --status  ", "\n      --control PATH  ",
+		"\n  -h, --help  ", "\n  -V, --version  ",
+	};
+	struct hc_run r;
+	size_t i;
+
+	(void)state;
+	run(&r, NULL, 0, (const char *const[]){ "--help", NULL });
+	assert_true(strncmp(r.out, "usage: helloc [-u] [-4|-6] [-w SECONDS] HOST PORT "
+	    "[MESSAGE...]\n       helloc --get [-L] [-s] [-k] [--cacert FILE] "
+	    "[-o FILE] URL\n", 125) == 0);
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		if (strstr(r.out, lines[i]) == NULL)
+			fail_msg("--help lacks \"%s\":\n%s", lines[i], r.out);
+	/* Options in order, each once: 21 of them, each with a description. */
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		if (lines[i][1] == ' ' && strstr(strstr(r.out, lines[i]) + 1, lines[i]) != NULL)
+			fail_msg("--help has \"%s\" twice", lines[i]);
+	assert_string_equal(r.err, "");
+	helloc_run_free(&r);
+}
+
 int
 main(void)
 {
@@ -568,7 +769,11 @@ main(void)
 		cmocka_unit_test(test_relay_udp),
 		cmocka_unit_test(test_bench_echo),
 		cmocka_unit_test(test_bench_hello),
+		cmocka_unit_test(test_bench_losses),
+		cmocka_unit_test(test_bench_failures),
 		cmocka_unit_test(test_bench_table),
+		cmocka_unit_test(test_bench_progress),
+		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_stdout_full),
 		cmocka_unit_test(test_terminal),
 		cmocka_unit_test(test_usage),

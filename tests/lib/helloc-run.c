@@ -160,7 +160,7 @@ helloc_run_with(struct hc_run *r, const struct hc_run_opts *ro, int timeout_ms,
 	snprintf(outpath, sizeof(outpath), "%s/helloc%u.out", harness_dir(), nrun);
 	snprintf(errpath, sizeof(errpath), "%s/helloc%u.err", harness_dir(), nrun);
 	nrun++;
-	if (ro->tty)
+	if (ro->tty || ro->tty_err)
 		master = open_tty(&slave);
 	fflush(stdout);
 	fflush(stderr);
@@ -171,12 +171,15 @@ helloc_run_with(struct hc_run *r, const struct hc_run_opts *ro, int timeout_ms,
 		if (ro->hosts != NULL && fake_hosts(ro->hosts) == -1)
 			_exit(125);
 		redirect(ro->in != NULL ? ro->in : "/dev/null", O_RDONLY, 0);
-		if (slave != -1)
+		if (ro->tty)
 			dup2(slave, 1);
 		else
 			redirect(ro->out != NULL ? ro->out : outpath,
 			    O_WRONLY | O_CREAT | O_TRUNC, 1);
-		redirect(errpath, O_WRONLY | O_CREAT | O_TRUNC, 2);
+		if (ro->tty_err)
+			dup2(slave, 2);
+		else
+			redirect(errpath, O_WRONLY | O_CREAT | O_TRUNC, 2);
 		closefrom(3);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
@@ -197,7 +200,7 @@ helloc_run_with(struct hc_run *r, const struct hc_run_opts *ro, int timeout_ms,
 	}
 	r->ms = now_ms() - start;
 	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	if (master != -1) {
+	if (ro->tty) {
 		r->out = read_tty(master, &r->outlen);
 		close(master);
 	} else if (ro->out != NULL) {
@@ -206,7 +209,11 @@ helloc_run_with(struct hc_run *r, const struct hc_run_opts *ro, int timeout_ms,
 		r->outlen = 0;
 	} else
 		r->out = slurp(outpath, &r->outlen);
-	r->err = slurp(errpath, &errlen);
+	if (ro->tty_err) {
+		r->err = read_tty(master, &errlen);
+		close(master);
+	} else
+		r->err = slurp(errpath, &errlen);
 }
 
 void

@@ -30,6 +30,7 @@ struct hc_run_opts {
 	const char	*in;		/* stdin from this file; /dev/null when NULL */
 	const char	*out;		/* stdout to this file (not captured) */
 	bool		 tty;		/* stdout to a terminal (captured) */
+	bool		 tty_err;	/* stderr to a terminal (captured), not with tty */
 	const char	*hosts;		/* this file as /etc/hosts (see below) */
 };
 
