@@ -541,6 +541,7 @@ start_once(struct daemon *d, const char *tmpl, enum hd_probe probe,
 	const char *argv[32];
 	size_t n = 0, i;
 	uint64_t end;
+	bool probed = false;
 	int rc;
 
 	daemon_rewrite(d, tmpl);
@@ -562,7 +563,10 @@ start_once(struct daemon *d, const char *tmpl, enum hd_probe probe,
 			d->pid = 0;
 			return rc == 0 ? 255 : rc;
 		}
-		if (probe_ready(d, probe))
+		if (!probed)
+			probed = probe_ready(d, probe);
+		if (probed && (probe == HD_PROBE_LOG ||
+		    strstr(tmpl, "log_level") != NULL || log_contains(d, "started: ")))
 			return 0;
 		sleep_ms(POLL_STEP_MS);
 	}

@@ -11,7 +11,12 @@
 /* Ports chosen per daemon; a config template names them @P0@ ... @P3@. */
 #define HD_NPORTS	4
 
-/* How daemon_start() knows the daemon is ready. */
+/*
+ * How daemon_start() knows the daemon is ready.  A TCP or UDP probe may
+ * succeed before the daemon has bound its other sockets (a slow daemon,
+ * under valgrind, shows it): it is ready when the log says "started: "
+ * too, unless the template sets log_level, which may hide that line.
+ */
 enum hd_probe {
 	HD_PROBE_TCP,		/* a TCP connect to 127.0.0.1:@P0@ succeeds */
 	HD_PROBE_UDP,		/* a datagram to 127.0.0.1:@P0@ gets a reply */
