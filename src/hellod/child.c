@@ -1,7 +1,8 @@
-/* Everything after fork() in a TCP child: set-up, the handler, the end line. */
+/* Everything after fork() in a child: set-up, the handler, the end line. */
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,13 +14,17 @@
 #include "child.h"
 #include "config.h"
 #include "conn.h"
+#include "exec.h"
 #include "handler.h"
 #include "identity.h"
 #include "log.h"
 #include "util.h"
 
-/* The connection lives on this descriptor in the child. */
+/* The connection lives on this descriptor in the child, the report socket on the next. */
 #define CHILD_FD	3
+#define REPORT_FD	4
+
+int child_report_fd = -1;
 
 static void
 child_sigterm(int sig)
@@ -36,13 +41,15 @@ child_sigterm(int sig)
 static void
 child_signals(void)
 {
-	static const int sigs[] = { SIGHUP, SIGINT, SIGUSR1, SIGCHLD, SIGPIPE };
+	static const int sigs[] = { SIGHUP, SIGINT, SIGUSR1, SIGCHLD };
 	struct sigaction sa;
 	sigset_t set;
 	size_t	 i;
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], SIG_DFL);
+	/* Writes to a closed socket or pipe fail with EPIPE: nothing kills. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = child_sigterm;
 	sigemptyset(&sa.sa_mask);
@@ -83,44 +90,101 @@ static void
 child_log_end(const struct conn *c, uint64_t start)
 {
 	uint64_t ms = util_now_ms() - start;
+	char	 status[32] = "";
 
-	log_info("%s: end %s reason=%s duration=%llu.%03llus in=%llu out=%llu",
-	    c->svc->name, c->peername, c->end != NULL ? c->end : "done",
+	if (c->exited) {
+		struct exec_run r = { .status = c->status };
+
+		status[0] = ' ';
+		exec_outcome(&r, status + 1, sizeof(status) - 1);
+	}
+	log_info("%s: end %s reason=%s%s duration=%llu.%03llus in=%llu out=%llu",
+	    c->svc->name, c->peername, c->end != NULL ? c->end : "done", status,
 	    (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000),
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out);
 }
 
+/* With the journal, a child's line goes to the parent, which sends it on. */
+static void
+child_log_relay(int priority, const char *line)
+{
+	char	 rec[sizeof(struct report_head) + LOG_LINE_MAX];
+	struct report_head *r = (struct report_head *)(void *)rec;
+	size_t	 n = strnlen(line, LOG_LINE_MAX - 1);
+
+	if (child_report_fd == -1)
+		return;
+	memset(r, 0, sizeof(*r));
+	r->len = (uint16_t)(sizeof(*r) + n + 1);
+	r->type = REPORT_LOG;
+	r->priority = (uint8_t)priority;
+	r->pid = getpid();
+	memcpy(rec + sizeof(*r), line, n);
+	rec[sizeof(*r) + n] = '\0';
+	(void)write(child_report_fd, rec, r->len);
+}
+
 void
-child_run(struct service *svc, int cfd)
+child_reset(int fd)
+{
+	child_signals();
+	/*
+	 * Forget the parent's syslog socket first: it may well be descriptor
+	 * CHILD_FD, and closelog() after the dup2 would close fd.  The next
+	 * log line opens a socket of the child's own.
+	 */
+	log_reopen();
+	/* Out of the way first, should either sit where the other goes. */
+	if ((fd == REPORT_FD || child_report_fd == CHILD_FD) &&
+	    ((fd = fcntl(fd, F_DUPFD, REPORT_FD + 1)) == -1 ||
+	    (child_report_fd != -1 && (child_report_fd = fcntl(child_report_fd,
+	    F_DUPFD, REPORT_FD + 1)) == -1)))
+		_exit(EX_OSERR);
+	if (fd != CHILD_FD && dup2(fd, CHILD_FD) == -1)
+		_exit(EX_OSERR);
+	if (child_report_fd != -1 && child_report_fd != REPORT_FD &&
+	    dup2(child_report_fd, REPORT_FD) == -1)
+		_exit(EX_OSERR);
+	child_report_fd = child_report_fd != -1 ? REPORT_FD : -1;
+	/* Listeners, epoll, signalfd, pidfile, control socket: none is ours. */
+	closefrom(REPORT_FD + 1);
+	log_divert_to(child_log_relay);
+}
+
+/* Tell the parent the connection's bytes, for its counters. */
+static void
+child_report(const struct conn *c)
+{
+	struct report_head r = { .len = sizeof(r), .type = REPORT_BYTES,
+	    .pid = getpid(), .bytes_in = c->bytes_in, .bytes_out = c->bytes_out };
+
+	if (child_report_fd != -1)
+		(void)write(child_report_fd, &r, sizeof(r));
+}
+
+
+void
+child_run(struct service *svc, int cfd, unsigned long connnum)
 {
 	struct conn	 c;
 	uint64_t	 start = util_now_ms();
 	char		 who[SERVICE_NAME_MAX + 3];
 
-	child_signals();
-	/*
-	 * Forget the parent's syslog socket first: it may well be descriptor
-	 * CHILD_FD, and closelog() after the dup2 would close the connection.
-	 * The next log line opens a socket of the child's own.
-	 */
-	log_reopen();
-	if (cfd != CHILD_FD) {
-		if (dup2(cfd, CHILD_FD) == -1)
-			_exit(EX_OSERR);
-		cfd = CHILD_FD;
-	}
-	/* Listeners, epoll, signalfd, pidfile, control socket: none is ours. */
-	closefrom(CHILD_FD + 1);
+	child_reset(cfd);
+	cfd = CHILD_FD;
 	conn_init(&c, cfd, svc);
+	c.connnum = connnum;
 	setproctitle("%s %s", svc->name, c.peername);
 	snprintf(who, sizeof(who), "%s: ", svc->name);
-	if (identity_switch(svc->user, svc->group, who, true) == -1)
+	if (identity_switch(svc->user, svc->group, who, true) == -1 ||
+	    identity_drop_caps(who) == -1)
 		_exit(EX_OSERR);
 	if (svc->log_connections)
 		log_info("%s: connect %s", svc->name, c.peername);
 	svc->handler->tcp(&c);
 	if (svc->log_connections)
 		child_log_end(&c, start);
+	child_report(&c);
 	child_linger(cfd);
 	_exit(0);
 }

@@ -1,15 +1,47 @@
-/* Everything after fork() in a TCP child: set-up, the handler, the end line. */
+/* Everything after fork() in a child: set-up, the handler, the end line. */
 #ifndef HELLOD_CHILD_H
 #define HELLOD_CHILD_H
+
+#include <sys/types.h>
+#include <stdint.h>
 
 struct service;
 
 /*
  * In the child of a new connection cfd for svc: reset signals, close every
- * other descriptor, set the process title, switch to the service's user,
- * log, run the handler, log the end, and _exit.  Never returns.
+ * other descriptor, set the process title, switch to the service's user
+ * and drop every capability, log, run the handler, log the end, and
+ * _exit.  connnum is the client's connections to the service now, this
+ * one too.  Never returns.
  */
 __attribute__((noreturn))
-void	child_run(struct service *svc, int cfd);
+void	child_run(struct service *svc, int cfd, unsigned long connnum);
+
+/*
+ * The first steps of any child: the signals back to the child's (SIGTERM
+ * caught, and blocked but while waiting), the parent's log socket
+ * forgotten, fd moved to descriptor 3, the report socket to 4, and every
+ * other one above closed.
+ */
+void	child_reset(int fd);
+
+/*
+ * The pipe children report to the parent on (its writing end), set by
+ * the parent before its first fork; -1 for none.  A report is a record
+ * small enough to be written at once (PIPE_BUF): the bytes of a child's
+ * connection before it exits, or, with the journal, a line it logged.
+ */
+extern int child_report_fd;
+
+enum report_type { REPORT_BYTES = 1, REPORT_LOG = 2 };
+
+struct report_head {
+	uint16_t	 len;		/* of the whole record, the line included */
+	uint8_t		 type;
+	uint8_t		 priority;	/* REPORT_LOG */
+	int32_t		 pid;
+	uint64_t	 bytes_in;	/* REPORT_BYTES */
+	uint64_t	 bytes_out;
+};
 
 #endif

@@ -17,6 +17,8 @@
 struct child {
 	pid_t		 pid;		/* 0: empty slot */
 	struct svc_state *st;
+	struct client	 cl;		/* keylen 0: not counted per client */
+	unsigned long	 listener;	/* the UDP socket it serves, or 0 */
 };
 
 static struct child	*table;
@@ -51,14 +53,13 @@ children_init(unsigned max)
 }
 
 static void
-table_insert(pid_t pid, struct svc_state *st)
+table_insert(const struct child *c)
 {
-	size_t	 i = slot_of(pid);
+	size_t	 i = slot_of(c->pid);
 
 	while (table[i].pid != 0)
 		i = (i + 1) & mask;
-	table[i].pid = pid;
-	table[i].st = st;
+	table[i] = *c;
 }
 
 int
@@ -75,7 +76,7 @@ children_resize(unsigned max)
 	}
 	for (i = 0; i < oldsize; i++)
 		if (old[i].pid != 0)
-			table_insert(old[i].pid, old[i].st);
+			table_insert(&old[i]);
 	free(old);
 	return 0;
 }
@@ -89,9 +90,15 @@ children_free(void)
 }
 
 void
-children_add(pid_t pid, struct svc_state *st)
+children_add(pid_t pid, struct svc_state *st, const struct client *cl,
+    unsigned long listener)
 {
-	table_insert(pid, st);
+	struct child c = { .pid = pid, .st = st, .listener = listener };
+
+	/* Not counted per client when memory runs out: better than refusing. */
+	if (cl != NULL && conctab_add(&st->conc, cl) == 0)
+		c.cl = *cl;
+	table_insert(&c);
 	service_ref(st);
 	st->active++;
 	alive++;
@@ -118,24 +125,31 @@ table_remove(size_t i)
 	}
 }
 
-static void
+/* Forget pid; the listener it served (0 for none). */
+static unsigned long
 child_gone(pid_t pid)
 {
 	size_t	 i = slot_of(pid);
+	unsigned long listener;
 
 	while (table[i].pid != 0 && table[i].pid != pid)
 		i = (i + 1) & mask;
 	if (table[i].pid == 0)
-		return;		/* not ours: a detaching parent, say */
+		return 0;	/* not ours: a detaching parent, say */
+	listener = table[i].listener;
 	table[i].st->active--;
+	if (table[i].cl.keylen != 0)
+		conctab_del(table[i].st->conc, &table[i].cl);
 	service_unref(table[i].st);
 	table_remove(i);
 	alive--;
+	return listener;
 }
 
 unsigned
-children_reap(void)
+children_reap(void (*done)(void *arg, unsigned long listener), void *arg)
 {
+	unsigned long listener;
 	unsigned n = 0;
 	pid_t	 pid;
 	int	 status;
@@ -144,10 +158,26 @@ children_reap(void)
 		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
 			log_warnx("child %ld killed by signal %d", (long)pid,
 			    WTERMSIG(status));
-		child_gone(pid);
+		if ((listener = child_gone(pid)) != 0 && done != NULL)
+			done(arg, listener);
 		n++;
 	}
 	return n;
+}
+
+void
+children_report(pid_t pid, uint64_t bytes_in, uint64_t bytes_out)
+{
+	size_t	 i;
+
+	if (table == NULL || pid <= 0)
+		return;
+	for (i = slot_of(pid); table[i].pid != 0; i = (i + 1) & mask)
+		if (table[i].pid == pid) {
+			table[i].st->count[SC_bytes_in] += bytes_in;
+			table[i].st->count[SC_bytes_out] += bytes_out;
+			return;
+		}
 }
 
 unsigned

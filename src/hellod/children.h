@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct svc_state;
 
@@ -13,11 +14,27 @@ int	children_init(unsigned max);
 int	children_resize(unsigned max);
 void	children_free(void);
 
-/* Record a new child of the service whose state is st (takes a reference). */
-void	children_add(pid_t pid, struct svc_state *st);
+struct client;
 
-/* Reap every child that has exited, without blocking; returns how many. */
-unsigned children_reap(void);
+/*
+ * Record a new child of the service whose state is st (takes a
+ * reference), and of the client cl (NULL for none).  A child that serves a UDP
+ * socket on its own names the listener by its id (else 0): when it has
+ * exited, children_reap hands the id to its callback.
+ */
+void	children_add(pid_t pid, struct svc_state *st, const struct client *cl,
+	    unsigned long listener);
+
+/*
+ * Reap every child that has exited, without blocking; returns how many.
+ * For a child that served a UDP socket, done(arg, id) is called (done may
+ * be NULL).
+ */
+unsigned children_reap(void (*done)(void *arg, unsigned long listener),
+	    void *arg);
+
+/* The bytes a child reports of its connection, added to its service's counters. */
+void	children_report(pid_t pid, uint64_t bytes_in, uint64_t bytes_out);
 
 /* Children alive now. */
 unsigned children_count(void);

@@ -121,7 +121,6 @@ inherit(struct parse *p, const struct sect *s, const char *from)
 /* The default source_rate of UDP services, datagrams a second per client. */
 #define UDP_SOURCE_RATE	100
 
-/* Checks of one service that need the whole section, or [global]. */
 /* What a handler's prepare hook reports its errors through. */
 struct hctx {
 	struct parse	*p;
@@ -190,6 +189,22 @@ handler_settings(struct parse *p, struct sect *s)
 	}
 }
 
+/* Keys that mean something for TCP only, in a service without TCP. */
+static void
+check_tcp_only(struct parse *p, const struct sect *s)
+{
+	const struct key *k;
+	int	 line;
+
+	if (s->svc.protocols == 0 || (s->svc.protocols & PROTO_TCP))
+		return;
+	for (k = config_keys; k < config_keys + NKEYS; k++)
+		if ((k->flags & KEY_TCP) && (k->scope & IN_SERVICE) &&
+		    (line = s->keyline[k - config_keys]) != 0)
+			config_sect_error(p, s, line, "%s: only for tcp, and the "
+			    "service has no tcp", k->name);
+}
+
 /* Checks of one service that need the whole section, or [global]. */
 static void
 check_service(struct parse *p, struct sect *s)
@@ -235,6 +250,12 @@ check_service(struct parse *p, struct sect *s)
 		svc->source_rate_tcp = 0;
 		svc->source_rate_udp = UDP_SOURCE_RATE;
 	}
+	check_tcp_only(p, s);
+	svc->limited = svc->allow.n > 0 || svc->deny.n > 0 ||
+	    svc->per_source != 0 || svc->source_rate_tcp != 0 ||
+	    svc->max_connections != 0 || svc->rate != 0;
+	svc->limited_udp = svc->allow.n > 0 || svc->deny.n > 0 ||
+	    svc->source_rate_udp != 0 || svc->rate != 0;
 	nerrors = p->nerrors;
 	if (svc->handler != NULL)
 		handler_settings(p, s);

@@ -7,7 +7,7 @@
 enum key_type {
 	KEY_STRING, KEY_BOOL, KEY_DURATION, KEY_UINT, KEY_PROTOCOLS, KEY_PORT,
 	KEY_BINDS, KEY_HANDLER, KEY_FACILITY, KEY_LEVEL, KEY_LOG_PEER,
-	KEY_RATE, KEY_PREFIXES,
+	KEY_RATE, KEY_PREFIXES, KEY_ACL, KEY_LOG,
 };
 
 /* Where a key may appear. */
@@ -20,6 +20,10 @@ enum key_type {
 #define KEY_TEMPLATE	0x10	/* exactly one %s */
 #define KEY_SOCKPATH	0x20	/* fits sun_path; "none" is none */
 #define KEY_PATH	0x40	/* relative to the directory of its file */
+#define KEY_LINES	0x80	/* text whose continuation lines are lines (message) */
+#define KEY_COUNT	0x100	/* KEY_RATE: a number of things, not a rate */
+#define KEY_UNLIMITED	0x200	/* KEY_DURATION: "unlimited" is 0 */
+#define KEY_TCP		0x400	/* means something for TCP only */
 
 /*
  * One key.  The keys of the schema (config-schema.c) are kept in struct

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "acl.h"
 #include "addr.h"
 #include "config.h"
 #include "config-impl.h"
@@ -50,6 +51,7 @@ const struct key config_keys[] = {
 	{ .name = "control", .type = KEY_STRING, .flags = KEY_NONEMPTY | KEY_SOCKPATH,
 	    GLOBAL(control) },
 	{ .name = "log_peer", .type = KEY_LOG_PEER, .def = "full", GLOBAL(log_peer) },
+	{ .name = "log", .type = KEY_LOG, .def = "syslog", GLOBAL(journal) },
 
 	{ .name = "protocol", .type = KEY_PROTOCOLS, .flags = KEY_REQUIRED, SERVICE(protocols) },
 	{ .name = "port", .type = KEY_PORT, .flags = KEY_REQUIRED, SERVICE(port) },
@@ -67,17 +69,20 @@ const struct key config_keys[] = {
 	    SERVICE(source_rate_tcp) },
 	{ .name = "source_prefix", .type = KEY_PREFIXES, .def = "32 64",
 	    SERVICE(source_prefix4) },
+	{ .name = "allow", .type = KEY_ACL, SERVICE(allow) },
+	{ .name = "deny", .type = KEY_ACL, SERVICE(deny) },
+	{ .name = "max_connections", .type = KEY_RATE, .flags = KEY_COUNT | KEY_TCP,
+	    .min = 1, .max = 65535, SERVICE(max_connections) },
+	{ .name = "per_source", .type = KEY_RATE, .flags = KEY_COUNT | KEY_TCP,
+	    .min = 1, .max = 65535, SERVICE(per_source) },
+	{ .name = "rate", .type = KEY_RATE, .min = 1, .max = 1000000, SERVICE(rate) },
+	{ .name = "max_duration", .type = KEY_DURATION, .flags = KEY_UNLIMITED | KEY_TCP,
+	    .min = 100, .max = 30 * DAY_MS, SERVICE(max_duration_ms) },
+	{ .name = "refuse_message", .type = KEY_STRING, .flags = KEY_NONEMPTY | KEY_TCP,
+	    SERVICE(refuse_message) },
 
-	UNSUPPORTED("max_connections"),
-	UNSUPPORTED("per_source"),
-	UNSUPPORTED("rate"),
-	UNSUPPORTED("max_duration"),
-	UNSUPPORTED("allow"),
-	UNSUPPORTED("deny"),
-	UNSUPPORTED("refuse_message"),
-	UNSUPPORTED("exec"),
-	UNSUPPORTED("env"),
-	UNSUPPORTED("passenv"),
+	UNSUPPORTED("proxy_protocol"),
+	UNSUPPORTED("proxy_from"),
 };
 _Static_assert(sizeof(config_keys) / sizeof(config_keys[0]) == NKEYS,
     "NKEYS in config-impl.h must count the keys of the schema");
@@ -267,14 +272,16 @@ parse_binds(struct parse *p, struct sect *s, const struct key *k, const char *v,
 {
 	struct service *svc = &s->svc;
 	struct bind_addr ba, *nb;
-	char buf[256], host[ADDR_STRLEN], host2[ADDR_STRLEN], *tok, *rest, *vt;
+	char *buf, host[ADDR_STRLEN], host2[ADDR_STRLEN], *tok, *rest, *vt;
 	const char *err;
 	size_t i;
 
-	if (strlcpy(buf, v, sizeof(buf)) >= sizeof(buf) || strspn(v, " \t") == strlen(v)) {
+	if (strspn(v, " \t") == strlen(v)) {
 		config_bad_value(p, s, line, k->name, v, "must be one or more addresses");
 		return -1;
 	}
+	if ((buf = config_strdup(p, s->fileidx, v)) == NULL)
+		return -1;
 	rest = buf;
 	while ((tok = strsep(&rest, " \t")) != NULL) {
 		if (*tok == '\0')
@@ -308,12 +315,55 @@ parse_binds(struct parse *p, struct sect *s, const struct key *k, const char *v,
 		nb = util_grow(svc->binds, svc->nbinds, sizeof(*nb));
 		if (nb == NULL) {
 			config_report(p, s->fileidx, line, "out of memory");
+			free(buf);
 			return -1;
 		}
 		svc->binds = nb;
 		svc->binds[svc->nbinds++] = ba;
 	}
+	free(buf);
 	return 0;
+}
+
+/*
+ * allow, deny: addresses and prefixes, IPv4 and IPv6, separated by
+ * white space; every bad one is reported.  The list is sorted once
+ * whole, for lookups in O(log n).
+ */
+static int
+parse_acl(struct parse *p, struct sect *s, const struct key *k, const char *v,
+    int line, struct acl *acl)
+{
+	struct acl_range r;
+	const char *err;
+	char	*buf, *tok, *rest, *vt;
+	int	 rc = 0;
+
+	if (strspn(v, " \t") == strlen(v)) {
+		config_bad_value(p, s, line, k->name, v,
+		    "must be one or more addresses or prefixes");
+		return -1;
+	}
+	if ((buf = config_strdup(p, s->fileidx, v)) == NULL)
+		return -1;
+	for (rest = buf; (tok = strsep(&rest, " \t")) != NULL;) {
+		if (*tok == '\0')
+			continue;
+		if (acl_parse_prefix(tok, &r, &err) == -1) {
+			vt = config_vis(tok);
+			config_sect_error(p, s, line, "%s: invalid address \"%s\" (%s)",
+			    k->name, vt != NULL ? vt : "?", err);
+			free(vt);
+			rc = -1;
+		} else if (acl_add(acl, &r) == -1) {
+			config_report(p, s->fileidx, line, "out of memory");
+			rc = -1;
+			break;
+		}
+	}
+	free(buf);
+	acl_finish(acl);
+	return rc;
 }
 
 static int
@@ -386,6 +436,10 @@ config_set_value(struct parse *p, struct sect *s, const struct key *k, const cha
 		memcpy(dst, &b, sizeof(b));
 		return 0;
 	case KEY_DURATION:
+		if ((k->flags & KEY_UNLIMITED) && strcmp(v, "unlimited") == 0) {
+			store_uint(dst, k->size, 0);
+			return 0;
+		}
 		if (config_parse_duration(v, &ms, &err) == 0 &&
 		    (ms < k->min || ms > k->max)) {
 			format_duration(k->min, lo, sizeof(lo));
@@ -423,11 +477,6 @@ config_set_value(struct parse *p, struct sect *s, const struct key *k, const cha
 			memcpy(dst, &h, sizeof(h));
 			return 0;
 		}
-		if (strcmp(v, "exec") == 0) {
-			config_sect_error(p, s, line,
-			    "handler: \"exec\" is not supported by this version of hellod");
-			return -1;
-		}
 		handler_names(why, sizeof(why));
 		err = why;
 		break;
@@ -453,8 +502,8 @@ config_set_value(struct parse *p, struct sect *s, const struct key *k, const cha
 		}
 		n = strtonum(v, k->min, k->max, &err);
 		if (err != NULL || strspn(v, "0123456789") != strlen(v)) {
-			snprintf(why, sizeof(why), "must be %u-%u a second, or "
-			    "unlimited", k->min, k->max);
+			snprintf(why, sizeof(why), "must be %u-%u%s, or unlimited",
+			    k->min, k->max, (k->flags & KEY_COUNT) ? "" : " a second");
 			err = why;
 			break;
 		}
@@ -463,6 +512,23 @@ config_set_value(struct parse *p, struct sect *s, const struct key *k, const cha
 	case KEY_PREFIXES:
 		if (parse_prefixes(v, base, &err) == 0)
 			return 0;
+		break;
+	case KEY_ACL:
+		return parse_acl(p, s, k, v, line, (struct acl *)(void *)dst);
+	case KEY_LOG:
+		if (strcmp(v, "syslog") == 0 || strcmp(v, "journal") == 0) {
+			b = strcmp(v, "journal") == 0;
+#ifndef HAVE_SYSTEMD
+			if (b) {
+				err = "needs a hellod built with libsystemd "
+				    "(configure without --without-systemd)";
+				break;
+			}
+#endif
+			memcpy(dst, &b, sizeof(b));
+			return 0;
+		}
+		err = "must be syslog or journal";
 		break;
 	case KEY_LOG_PEER:
 		for (i = 0; i <= LOG_PEER_NONE; i++) {
@@ -509,8 +575,11 @@ config_free_values(const struct key *keys, size_t n, int scope, void *base)
 
 	for (i = 0; keys != NULL && i < n && keys[i].name != NULL; i++) {
 		k = &keys[i];
-		if (!(k->scope & scope) || (k->flags & KEY_UNSUPPORTED) ||
-		    (k->type != KEY_STRING && k->type != KEY_BINDS))
+		if (!(k->scope & scope) || (k->flags & KEY_UNSUPPORTED))
+			continue;
+		if (k->type == KEY_ACL)
+			acl_free((struct acl *)(void *)((char *)base + k->offset));
+		if (k->type != KEY_STRING && k->type != KEY_BINDS)
 			continue;
 		memcpy(&v, (char *)base + k->offset, sizeof(v));
 		free(v);

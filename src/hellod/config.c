@@ -37,7 +37,20 @@ struct source {
 	bool		 capped;	/* over a size limit: read no further */
 	int		 lineno;
 	struct sect	*cur;
+	/* The key being read: it may go on over indented lines. */
+	struct {
+		char	*name;
+		char	*value;
+		size_t	 len;
+		int	 line;
+		bool	 lines;		/* its continuations are lines of text */
+		bool	 closed;	/* takes no more continuations */
+		bool	 broken;	/* too long: reported, then dropped */
+	}		 pend;
 };
+
+/* The longest value a key may have, its continuation lines joined. */
+#define VALUE_MAX	65536
 
 /*
  * A value for a key of some handler: kept as read until check time, when
@@ -75,61 +88,167 @@ handler_value(struct parse *p, struct sect *s, const char *name,
 	s->nhvals++;
 }
 
-/* inih's callback: one "key = value" of the section the reader is in. */
-static int
-on_key(void *user, const char *section, const char *name, const char *value)
+/* One "key = value", its value whole, set at line of section s. */
+static void
+key_apply(struct parse *p, struct sect *s, const char *name, const char *value,
+    int line)
 {
-	struct source *src = user;
-	struct parse *p = src->p;
-	struct sect *s = src->cur;
 	const struct key *k, *other;
 	char *vn;
 	void *base;
 	size_t idx;
 
-	(void)section;	/* The reader keeps track of sections itself. */
-	if (s == NULL) {
-		vn = config_vis(name);
-		config_report(p, src->fileidx, src->lineno,
-		    "key \"%s\" before any [section]", vn != NULL ? vn : "?");
-		free(vn);
-		return 1;
-	}
 	k = config_key_find(name, s->global ? IN_GLOBAL : IN_SERVICE, &other);
 	if (k == NULL && !s->global && handler_key_owner(name) != NULL) {
-		handler_value(p, s, name, value, src->lineno);
-		return 1;
+		handler_value(p, s, name, value, line);
+		return;
 	}
 	if (k == NULL) {
 		if (other != NULL || handler_key_owner(name) != NULL)
-			config_sect_error(p, s, src->lineno, "%s: only valid in %s", name,
+			config_sect_error(p, s, line, "%s: only valid in %s", name,
 			    s->global ? "a service section" : "[global]");
 		else {
 			vn = config_vis(name);
-			config_sect_error(p, s, src->lineno, "unknown key \"%s\"",
+			config_sect_error(p, s, line, "unknown key \"%s\"",
 			    vn != NULL ? vn : "?");
 			free(vn);
 		}
-		return 1;
+		return;
 	}
 	idx = (size_t)(k - config_keys);
 	if (s->keyline[idx] != 0) {
-		config_sect_error(p, s, src->lineno,
+		config_sect_error(p, s, line,
 		    "duplicate key \"%s\" (first at line %d)", name, s->keyline[idx]);
-		return 1;
+		return;
 	}
-	s->keyline[idx] = src->lineno;
+	s->keyline[idx] = line;
 	if (k->flags & KEY_UNSUPPORTED) {
-		config_sect_error(p, s, src->lineno,
+		config_sect_error(p, s, line,
 		    "%s: not supported by this version of hellod", name);
-		return 1;
+		return;
 	}
 	if (s->global)
 		base = s->discard ? (void *)&s->gscratch : (void *)&p->conf->global;
 	else
 		base = &s->svc;
-	config_set_value(p, s, k, value, src->lineno, base);
+	config_set_value(p, s, k, value, line, base);
+}
+
+/* True when the key called name takes lines of text (message): continuations join with "\n". */
+static bool
+key_takes_lines(const char *name)
+{
+	const struct handler *h = handler_key_owner(name);
+	const struct key *k = h != NULL ? handler_key(h, name) : NULL;
+
+	return k != NULL && (k->flags & KEY_LINES);
+}
+
+/* The key being read is whole: apply it. */
+static void
+pending_flush(struct source *src)
+{
+	if (src->pend.name != NULL && src->cur != NULL && !src->pend.broken)
+		key_apply(src->p, src->cur, src->pend.name, src->pend.value,
+		    src->pend.line);
+	free(src->pend.name);
+	free(src->pend.value);
+	memset(&src->pend, 0, sizeof(src->pend));
+}
+
+/*
+ * inih's callback: one "key = value" of the section the reader is in.
+ * It is applied once its value is whole: when a line that does not
+ * continue it comes, or the file ends.
+ */
+static int
+on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct source *src = user;
+	char *vn;
+
+	(void)section;	/* The reader keeps track of sections itself. */
+	pending_flush(src);
+	if (src->cur == NULL) {
+		vn = config_vis(name);
+		config_report(src->p, src->fileidx, src->lineno,
+		    "key \"%s\" before any [section]", vn != NULL ? vn : "?");
+		free(vn);
+		return 1;
+	}
+	src->pend.name = strdup(name);
+	src->pend.value = strdup(value);
+	if (src->pend.name == NULL || src->pend.value == NULL) {
+		config_report(src->p, src->fileidx, src->lineno, "out of memory");
+		src->pend.broken = true;
+		return 1;
+	}
+	src->pend.len = strlen(value);
+	src->pend.line = src->lineno;
+	src->pend.lines = key_takes_lines(name);
 	return 1;
+}
+
+/* True when text, an indented line, reads "KEY = ..." with KEY a key hellod knows. */
+static bool
+looks_like_key(const char *text)
+{
+	const struct key *other;
+	char	 name[64];
+	size_t	 n = strcspn(text, " \t=");
+
+	if (n == 0 || n >= sizeof(name) || text[n + strspn(text + n, " \t")] != '=')
+		return false;
+	memcpy(name, text, n);
+	name[n] = '\0';
+	return config_key_find(name, IN_GLOBAL | IN_SERVICE, &other) != NULL ||
+	    other != NULL || handler_key_owner(name) != NULL;
+}
+
+/*
+ * An indented line after a key: more of its value (inih's multi-line
+ * values).  A list takes it as more items, message as another line of
+ * text, any other key joined with a space.  Inline comments go, as inih
+ * drops them from the first line.
+ */
+static void
+pending_continue(struct source *src, char *text)
+{
+	char	*v, *c;
+	size_t	 n;
+
+	for (c = text; (c = strchr(c, ';')) != NULL; c++)
+		if (c > text && isspace((unsigned char)c[-1])) {
+			*c = '\0';
+			break;
+		}
+	n = strlen(text);
+	while (n > 0 && isspace((unsigned char)text[n - 1]))
+		text[--n] = '\0';
+	if (src->pend.broken || src->pend.closed || n == 0)
+		return;
+	if (!src->pend.lines && looks_like_key(text)) {
+		config_report(src->p, src->fileidx, src->lineno, "indented line "
+		    "continues the value of \"%s\" (line %d): a key starts at the "
+		    "beginning of its line", src->pend.name, src->pend.line);
+		src->pend.closed = true;
+		return;
+	}
+	if (src->pend.len + 1 + n > VALUE_MAX) {
+		config_report(src->p, src->fileidx, src->pend.line, "%s: value "
+		    "longer than %d bytes", src->pend.name, VALUE_MAX);
+		src->pend.broken = true;
+		return;
+	}
+	if ((v = realloc(src->pend.value, src->pend.len + n + 2)) == NULL) {
+		config_report(src->p, src->fileidx, src->lineno, "out of memory");
+		src->pend.broken = true;
+		return;
+	}
+	v[src->pend.len++] = src->pend.lines ? '\n' : ' ';
+	memcpy(v + src->pend.len, text, n + 1);
+	src->pend.len += n;
+	src->pend.value = v;
 }
 
 /* FNV-1a of a section name, for the table of services by name. */
@@ -440,7 +559,13 @@ read_line(char *str, int num, void *stream)
 	strlcpy(str, "\n", (size_t)num);
 	if (len > max || src->toolong) {
 		config_report(src->p, src->fileidx, src->lineno,
-		    "line too long (more than %zu bytes)", max);
+		    "line too long (more than %zu bytes): continue a long value "
+		    "on the next lines, each indented", max);
+		/* A value missing a piece is no value; a key line is dropped. */
+		if (isspace((unsigned char)line[0]) && src->pend.name != NULL)
+			src->pend.broken = true;
+		else
+			pending_flush(src);
 		return str;
 	}
 	if (memchr(line, '\0', len) != NULL) {
@@ -452,9 +577,16 @@ read_line(char *str, int num, void *stream)
 	if (*start == '\0' || *start == ';' || *start == '#')
 		return str;
 	if (*start == '[') {
+		pending_flush(src);
 		section_line(src, start);
 		return str;
 	}
+	/* Indented, after a key: more of its value. */
+	if (start > line && src->pend.name != NULL) {
+		pending_continue(src, start);
+		return str;
+	}
+	pending_flush(src);
 	if (key_line_ok(src, start))
 		snprintf(str, (size_t)num, "%s\n", start);
 	return str;
@@ -467,6 +599,7 @@ parse_source(struct source *src)
 	int rc;
 
 	rc = ini_parse_stream(read_line, src, on_key, src);
+	pending_flush(src);
 	if (rc == -2)
 		config_report(src->p, src->fileidx, 0, "out of memory");
 	if (src->fp != NULL && ferror(src->fp))

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "acl.h"
 #include "addr.h"
 
 #define SERVICE_NAME_MAX 32
@@ -32,6 +33,15 @@ struct service {
 	unsigned	 source_rate_udp; /* datagrams a second per client; 0: unlimited */
 	unsigned	 source_prefix4; /* leading bits of an IPv4 address that make one client */
 	unsigned	 source_prefix6; /* likewise for IPv6 */
+	struct acl	 allow;		/* none: everyone */
+	struct acl	 deny;		/* wins over allow */
+	unsigned	 max_connections; /* TCP children alive at once; 0: unlimited */
+	unsigned	 per_source;	/* TCP children per client at once; 0: unlimited */
+	unsigned	 rate;		/* connections or datagrams a second; 0: unlimited */
+	unsigned	 max_duration_ms; /* TCP: a connection's longest life; 0: none */
+	char		*refuse_message; /* TCP: a line to a refused client, or NULL */
+	bool		 limited;	/* TCP: a check between accept and fork */
+	bool		 limited_udp;	/* UDP: a check before the handler */
 	bool		 log_connections;
 	enum log_peer	 log_peer;
 	struct svc_state *state;	/* runtime; NULL in a freshly loaded config */
@@ -48,6 +58,7 @@ struct global {
 	char		*include;	/* glob */
 	char		*control;	/* UNIX socket path or NULL */
 	enum log_peer	 log_peer;
+	bool		 journal;	/* log = journal: structured fields */
 };
 
 struct config {

@@ -59,9 +59,21 @@ conn_init(struct conn *c, int fd, const struct service *svc)
 		strlcpy(c->peername, "-", sizeof(c->peername));
 
 	c->last_io_ms = util_now_ms();
+	if (svc != NULL && svc->max_duration_ms != 0)
+		c->end_ms = c->last_io_ms + svc->max_duration_ms;
 }
 
 volatile sig_atomic_t conn_stopping;
+
+/* True, with end set, when the connection has lived its max_duration. */
+static bool
+conn_expired(struct conn *c, uint64_t now)
+{
+	if (c->end_ms == 0 || now < c->end_ms)
+		return false;
+	c->end = "max duration";
+	return true;
+}
 
 /* poll(), with SIGTERM let through for the time of the wait only. */
 static int
@@ -95,13 +107,16 @@ conn_wait(struct conn *c, short events, uint64_t deadline)
 	idle = c->svc != NULL ? c->svc->idle_timeout_ms : 0;
 	for (;;) {
 		now = util_now_ms();
-		until = 0;
+		if (conn_expired(c, now))
+			return CONN_FAILED;
+		until = c->end_ms;
 		if (idle > 0) {
-			until = c->last_io_ms + idle;
-			if (now >= until) {
+			if (now >= c->last_io_ms + idle) {
 				c->end = "idle timeout";
 				return CONN_FAILED;
 			}
+			if (until == 0 || c->last_io_ms + idle < until)
+				until = c->last_io_ms + idle;
 		}
 		if (deadline > 0) {
 			if (now >= deadline)
@@ -150,6 +165,9 @@ conn_read(struct conn *c, void *buf, size_t len, int timeout_ms)
 	if (timeout_ms >= 0)
 		deadline = util_now_ms() + (uint64_t)timeout_ms;
 	for (;;) {
+		/* A client that always has a byte to send never waits: look here too. */
+		if (c->end_ms != 0 && conn_expired(c, util_now_ms()))
+			return -1;
 		n = recv(c->fd, buf, len, MSG_DONTWAIT);
 		if (n > 0) {
 			c->bytes_in += (uint64_t)n;
@@ -189,6 +207,8 @@ conn_write(struct conn *c, const void *buf, size_t len)
 	ssize_t			 n;
 
 	while (len > 0) {
+		if (c->end_ms != 0 && conn_expired(c, util_now_ms()))
+			return -1;
 		n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n >= 0) {
 			p += n;

@@ -24,6 +24,10 @@ struct conn {
 	uint64_t	 bytes_in;
 	uint64_t	 bytes_out;
 	uint64_t	 last_io_ms;	/* monotonic time of the last byte either way */
+	uint64_t	 end_ms;	/* max_duration runs out then; 0: never */
+	unsigned long	 connnum;	/* the client's connections now, this one too */
+	bool		 exited;	/* a program ran: status says how it ended */
+	int		 status;
 	const char	*end;		/* how it ended, for the end line; NULL: going on */
 };
 
@@ -40,7 +44,8 @@ void conn_init(struct conn *c, int fd, const struct service *svc);
 
 /*
  * Read at most len bytes.  Waits at most timeout_ms (-1: no limit of its
- * own) and never past the service's idle timeout.  Returns the byte count;
+ * own) and never past the service's idle timeout, nor its max_duration
+ * (end = "max duration").  Returns the byte count;
  * 0 at EOF (end = "client close"); CONN_TIMEOUT when timeout_ms ran out
  * first; -1 on the idle timeout (end = "idle timeout") or an error
  * (end = "error", or "client reset" for ECONNRESET).

@@ -7,13 +7,9 @@
 
 extern const struct handler handler_hello, handler_banner, handler_echo,
     handler_discard, handler_chargen, handler_daytime, handler_time,
-    handler_qotd;
+    handler_qotd, handler_exec;
 
-/*
- * A new built-in is one handler-NAME.c, its name above and one line
- * here.  "exec" is not listed: this version rejects it in the
- * configuration.
- */
+/* A new built-in is one handler-NAME.c, its name above and one line here. */
 const struct handler *const handlers[] = {
 	&handler_hello,
 	&handler_banner,
@@ -23,6 +19,7 @@ const struct handler *const handlers[] = {
 	&handler_daytime,
 	&handler_time,
 	&handler_qotd,
+	&handler_exec,
 	NULL,
 };
 

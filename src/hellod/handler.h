@@ -3,12 +3,14 @@
 #define HELLOD_HANDLER_H
 
 #include <sys/types.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 struct conn;
 struct hctx;
+struct sockaddr;
 struct key;
 struct service;
 
@@ -36,6 +38,15 @@ struct handler {
 	 */
 	ssize_t		(*udp)(const struct service *svc, const unsigned char *req,
 			    size_t reqlen, unsigned char *out, size_t outmax);
+	/*
+	 * UDP instead of udp (inetd's "wait"): in the parent, when a
+	 * datagram from from arrives on the socket fd (not read yet), fork a
+	 * child that serves the socket until it is done.  Returns the
+	 * child's pid, or -1 when it could not fork.  The parent does not
+	 * watch the socket until that child has exited.
+	 */
+	pid_t		(*udp_spawn)(const struct service *svc, int fd,
+			    const struct sockaddr *from);
 	/*
 	 * Its keys (config-key.h), up to one with a NULL name, or NULL:
 	 * their values go to svc->hconf, conf_size bytes it is given for
@@ -73,6 +84,17 @@ void	handler_error(struct hctx *ctx, const char *key, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
 /* Pure helpers the handlers are built from, exported for tests. */
+
+/*
+ * exec: split text into words as a shell would, with no expansion: white
+ * space separates words, '...' quotes anything, "..." anything but \"
+ * and \\, which stand for " and \, and \ outside quotes escapes the next
+ * character.  *argv gets them NULL-terminated, *argc their count.
+ * Returns 0, or -1 with a static message in *err.
+ */
+int	exec_split(const char *text, char ***argv, size_t *argc, const char **err);
+/* Free a NULL-terminated vector of strings. */
+void	exec_strv_free(char **v);
 
 /* RFC 868: seconds since 1900-01-01T00:00Z, modulo 2^32, for Unix time t. */
 uint32_t time_rfc868(time_t t);

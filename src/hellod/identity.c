@@ -1,12 +1,17 @@
 /* Who a process runs as: the switch to a configured user and group. */
 #include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "handler.h"
 #include "identity.h"
 #include "log.h"
 
@@ -37,6 +42,50 @@ identity_resolve(const char *user, const char *group, struct passwd **pw,
 	return 0;
 }
 
+/* This process's capabilities (capget(2): libcap is not needed for this much). */
+static int
+caps_get(struct __user_cap_data_struct d[2])
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+
+	memset(d, 0, 2 * sizeof(*d));
+	return (int)syscall(SYS_capget, &h, d);
+}
+
+/*
+ * True when this process may switch users without being root: it has
+ * CAP_SETUID and CAP_SETGID (a unit's AmbientCapabilities=, say).
+ */
+static bool
+identity_can_switch(void)
+{
+	struct __user_cap_data_struct d[2];
+	uint32_t need = (1u << CAP_SETUID) | (1u << CAP_SETGID);
+
+	return caps_get(d) == 0 && (d[0].effective & need) == need;
+}
+
+int
+identity_drop_caps(const char *who)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	/* Root is root whatever its sets say: a root program gets them back. */
+	if (geteuid() == 0)
+		return 0;
+	if (caps_get(d) == 0 && (d[0].permitted | d[1].permitted |
+	    d[0].inheritable | d[1].inheritable) == 0)
+		return 0;
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capset, &h, d) == -1) {
+		log_err("%scannot drop capabilities", who);
+		return -1;
+	}
+	return 0;
+}
+
 /* True when the process already is pw (or keeps its uid) with gid. */
 static bool
 identity_current(const struct passwd *pw, gid_t gid)
@@ -63,10 +112,11 @@ identity_reachable(const char *user, const char *group, const char **why)
 			*why = reason;
 		return false;
 	}
-	if (geteuid() == 0 || identity_current(pw, gid))
+	if (geteuid() == 0 || identity_current(pw, gid) || identity_can_switch())
 		return true;
 	if (why != NULL)
-		*why = "hellod is not running as root";
+		*why = "hellod is not running as root, nor with CAP_SETUID "
+		    "and CAP_SETGID";
 	return false;
 }
 
@@ -84,7 +134,9 @@ identity_check(const struct config *conf)
 
 	for (i = 0; i < conf->nservices; i++) {
 		svc = &conf->services[i];
-		if (!svc->enabled || !(svc->protocols & PROTO_TCP) ||
+		/* TCP children and UDP programs switch; UDP inline does not. */
+		if (!svc->enabled || (!(svc->protocols & PROTO_TCP) &&
+		    svc->handler->udp_spawn == NULL) ||
 		    identity_reachable(svc->user, svc->group, &why))
 			continue;
 		log_errx("%s: cannot switch to user %s group %s: %s", svc->name,
@@ -111,7 +163,7 @@ identity_switch(const char *user, const char *group, const char *who,
 		    user : group);
 		return -1;
 	}
-	if (geteuid() != 0) {
+	if (geteuid() != 0 && !identity_can_switch()) {
 		if (identity_current(pw, gid))
 			return 0;
 		if (!strict) {
@@ -120,8 +172,8 @@ identity_switch(const char *user, const char *group, const char *who,
 			return 0;
 		}
 		log_errx("%scannot switch to user %s group %s: hellod is not "
-		    "running as root", who, user ? user : "-",
-		    group ? group : "-");
+		    "running as root, nor with CAP_SETUID and CAP_SETGID", who,
+		    user ? user : "-", group ? group : "-");
 		return -1;
 	}
 	if ((pw != NULL ? initgroups(pw->pw_name, gid) : setgroups(1, &gid)) == -1 ||

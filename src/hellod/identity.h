@@ -19,15 +19,25 @@ int	identity_switch(const char *user, const char *group, const char *who,
 
 /*
  * Whether this process can become user and group (either may be NULL;
- * both NULL: yes).  Root can become any user and group that exist; any
- * other user only itself and its current group, so a daemon started as
- * _hellod, or one that dropped to [global] user, cannot serve a service
- * with another user.  When the answer is no, *why (unless why is NULL)
+ * both NULL: yes).  Root, or a process with CAP_SETUID and CAP_SETGID,
+ * can become any user and group that exist; any other user only itself
+ * and its current group, so a daemon started as _hellod without those
+ * capabilities, or one that dropped to [global] user, cannot serve a
+ * service with another user.  When the answer is no, *why (unless why is NULL)
  * gets a static text: "unknown user", "unknown group" or "hellod is not
  * running as root".
  */
 bool	identity_reachable(const char *user, const char *group,
 	    const char **why);
+
+/*
+ * In a child, after identity_switch: give up every capability, for good
+ * (the ambient set, and the permitted and effective ones), so that a
+ * program it runs has none of the daemon's (CAP_NET_BIND_SERVICE, or
+ * CAP_SETUID with a drop-in that grants it).  Nothing to do as root.
+ * Returns 0, or -1 after logging why (who prefixes the line).
+ */
+int	identity_drop_caps(const char *who);
 
 /*
  * identity_reachable() for the user and group of every enabled TCP

@@ -1,10 +1,11 @@
-/* Limits between accept and fork: per-source token buckets. */
+/* Limits between accept and fork: who may connect, how many at once, and how fast. */
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
 
+#include "acl.h"
 #include "addr.h"
 #include "config.h"
 #include "limit.h"
@@ -154,8 +155,176 @@ ratelimit_take(struct ratelimit *rl, const struct sockaddr *sa,
 }
 
 bool
-limits_source_ok(const struct service *svc, int proto,
-    const struct sockaddr *sa, uint64_t now_ms)
+bucket_take(struct bucket *b, unsigned rate, uint64_t now_ms)
+{
+	uint64_t full = (uint64_t)rate * RL_UNIT;
+
+	if (rate == 0)
+		return true;
+	if (b->last_ms == 0)
+		b->tokens = full;	/* a new bucket is full */
+	else if (now_ms > b->last_ms)
+		b->tokens += (now_ms - b->last_ms) * rate;
+	if (b->tokens > full)
+		b->tokens = full;
+	b->last_ms = now_ms;
+	if (b->tokens < RL_UNIT)
+		return false;
+	b->tokens -= RL_UNIT;
+	return true;
+}
+
+/*
+ * The live connections of each client: open addressing on the client's
+ * key, linear probing, at most half full, an entry gone when its count
+ * is.  Only clients with a live connection have one, so the table never
+ * holds more than max_children entries and needs no eviction.
+ */
+struct conc_slot {
+	uint8_t		 key[CLIENT_KEYLEN];
+	uint8_t		 keylen;	/* 0: empty */
+	unsigned	 count;
+};
+
+struct conctab {
+	struct conc_slot *slots;
+	size_t		 mask;
+	size_t		 used;
+};
+
+static size_t
+conc_home(const struct conctab *t, const struct client *cl)
+{
+	return (size_t)addr_keyed_hash(cl->key, cl->keylen) & t->mask;
+}
+
+/* The slot of cl: its own, or the empty one it would take. */
+static struct conc_slot *
+conc_find(const struct conctab *t, const struct client *cl)
+{
+	size_t	 i = conc_home(t, cl);
+
+	while (t->slots[i].keylen != 0 && (t->slots[i].keylen != cl->keylen ||
+	    memcmp(t->slots[i].key, cl->key, cl->keylen) != 0))
+		i = (i + 1) & t->mask;
+	return &t->slots[i];
+}
+
+unsigned
+conctab_get(const struct conctab *t, const struct client *cl)
+{
+	const struct conc_slot *s;
+
+	if (t == NULL || t->slots == NULL)
+		return 0;
+	s = conc_find(t, cl);
+	return s->keylen != 0 ? s->count : 0;
+}
+
+static int
+conc_grow(struct conctab *t)
+{
+	struct conc_slot *old = t->slots;
+	size_t	 i, oldsize = old != NULL ? t->mask + 1 : 0;
+	size_t	 size = oldsize == 0 ? 16 : oldsize * 2;
+
+	if ((t->slots = calloc(size, sizeof(*t->slots))) == NULL) {
+		t->slots = old;
+		return -1;
+	}
+	t->mask = size - 1;
+	for (i = 0; i < oldsize; i++)
+		if (old[i].keylen != 0) {
+			struct client cl;
+
+			memcpy(cl.key, old[i].key, old[i].keylen);
+			cl.keylen = old[i].keylen;
+			*conc_find(t, &cl) = old[i];
+		}
+	free(old);
+	return 0;
+}
+
+int
+conctab_add(struct conctab **tp, const struct client *cl)
+{
+	struct conctab *t = *tp;
+	struct conc_slot *s;
+
+	if (t == NULL && (t = *tp = calloc(1, sizeof(*t))) == NULL)
+		return -1;
+	if ((t->used + 1) * 2 > (t->slots != NULL ? t->mask + 1 : 0) &&
+	    conc_grow(t) == -1)
+		return -1;
+	s = conc_find(t, cl);
+	if (s->keylen == 0) {
+		memcpy(s->key, cl->key, cl->keylen);
+		s->keylen = cl->keylen;
+		s->count = 0;
+		t->used++;
+	}
+	s->count++;
+	return 0;
+}
+
+void
+conctab_del(struct conctab *t, const struct client *cl)
+{
+	struct conc_slot *s;
+	size_t	 i, j, home;
+
+	if (t == NULL || t->slots == NULL)
+		return;
+	s = conc_find(t, cl);
+	if (s->keylen == 0 || --s->count > 0)
+		return;
+	/* Backward-shift deletion: no probe chain breaks. */
+	i = (size_t)(s - t->slots);
+	s->keylen = 0;
+	t->used--;
+	for (j = i;;) {
+		struct client moved;
+
+		j = (j + 1) & t->mask;
+		if (t->slots[j].keylen == 0)
+			return;
+		memcpy(moved.key, t->slots[j].key, t->slots[j].keylen);
+		moved.keylen = t->slots[j].keylen;
+		home = conc_home(t, &moved);
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		t->slots[i] = t->slots[j];
+		t->slots[j].keylen = 0;
+		i = j;
+	}
+}
+
+size_t
+conctab_clients(const struct conctab *t)
+{
+	return t == NULL ? 0 : t->used;
+}
+
+void
+conctab_free(struct conctab *t)
+{
+	if (t != NULL)
+		free(t->slots);
+	free(t);
+}
+
+void
+client_of(const struct service *svc, const struct sockaddr *sa,
+    struct client *cl)
+{
+	cl->keylen = (uint8_t)ratelimit_key(sa, svc->source_prefix4,
+	    svc->source_prefix6, cl->key);
+}
+
+/* source_rate: true when the client sa may go on for proto. */
+static bool
+source_rate_ok(const struct service *svc, int proto, const struct sockaddr *sa,
+    uint64_t now_ms)
 {
 	struct svc_state *st = svc->state;
 	struct ratelimit **rl = proto == PROTO_TCP ? &st->rl_tcp : &st->rl_udp;
@@ -167,9 +336,32 @@ limits_source_ok(const struct service *svc, int proto,
 	if (*rl == NULL &&
 	    (*rl = ratelimit_new(rate, svc->source_prefix4,
 	    svc->source_prefix6)) == NULL)
-		return true;
-	if (ratelimit_take(*rl, sa, now_ms))
-		return true;
-	service_refuse(svc, SR_rate, sa, "source rate");
-	return false;
+		return true;	/* out of memory: serve rather than refuse all */
+	return ratelimit_take(*rl, sa, now_ms);
+}
+
+int
+limits_admit(const struct service *svc, int proto, const struct sockaddr *sa,
+    const struct client *cl, uint64_t now_ms)
+{
+	struct svc_state *st = svc->state;
+
+	if (acl_match(&svc->deny, sa))
+		return SR_deny;
+	if (svc->allow.n > 0 && !acl_match(&svc->allow, sa))
+		return SR_allow;
+	if (proto == PROTO_TCP) {
+		if (svc->per_source != 0 &&
+		    conctab_get(st->conc, cl) >= svc->per_source)
+			return SR_per_source;
+		if (svc->max_connections != 0 &&
+		    st->active >= svc->max_connections)
+			return SR_max_connections;
+	}
+	/* The rates last: a client refused for another reason spends no token. */
+	if (!source_rate_ok(svc, proto, sa, now_ms))
+		return SR_source_rate;
+	if (!bucket_take(&st->rate, svc->rate, now_ms))
+		return SR_rate;
+	return -1;
 }

@@ -1,4 +1,4 @@
-/* Limits between accept and fork: per-source token buckets. */
+/* Limits between accept and fork: who may connect, how many at once, and how fast. */
 #ifndef HELLOD_LIMIT_H
 #define HELLOD_LIMIT_H
 
@@ -35,13 +35,56 @@ bool	ratelimit_take(struct ratelimit *rl, const struct sockaddr *sa,
 size_t	ratelimit_key(const struct sockaddr *sa, unsigned prefix4,
 	    unsigned prefix6, uint8_t out[17]);
 
-struct service;
+/*
+ * A token bucket of rate events a second (burst: one second's worth),
+ * in thousandths of a token so that each millisecond refills a whole
+ * number.  A zeroed bucket is full at its first use.
+ */
+struct bucket {
+	uint64_t	 tokens;
+	uint64_t	 last_ms;
+};
+
+/* Take a token at now_ms; false when there is none.  A rate of 0 is unlimited. */
+bool	bucket_take(struct bucket *b, unsigned rate, uint64_t now_ms);
+
+/* A client: its address cut to the service's source_prefix (ratelimit_key). */
+#define CLIENT_KEYLEN	17
+struct client {
+	uint8_t		 key[CLIENT_KEYLEN];
+	uint8_t		 keylen;
+};
 
 /*
- * The service's source_rate for one protocol: true when the client sa may
- * go on; false when it is over its rate (counted and logged here).
+ * The live TCP connections of each client of a service (per_source).
+ * The table grows as needed and holds only clients with a live
+ * connection, so it is bounded by max_children.
  */
-bool	limits_source_ok(const struct service *svc, int proto,
-	    const struct sockaddr *sa, uint64_t now_ms);
+struct conctab;
+unsigned conctab_get(const struct conctab *t, const struct client *cl);
+/* One more for cl, making *tp at first use; 0, or -1 when out of memory. */
+int	conctab_add(struct conctab **tp, const struct client *cl);
+/* One less for cl (its entry goes with its last). */
+void	conctab_del(struct conctab *t, const struct client *cl);
+/* Clients with a live connection. */
+size_t	conctab_clients(const struct conctab *t);
+void	conctab_free(struct conctab *t);
+
+struct service;
+
+/* The client sa is, for svc (its source_prefix). */
+void	client_of(const struct service *svc, const struct sockaddr *sa,
+	    struct client *cl);
+
+/*
+ * The checks of a connection (TCP, between accept and fork) or a
+ * datagram (UDP, before the handler) from client sa (cl for TCP), in
+ * order: deny, allow, per_source and max_connections (TCP), then the
+ * rates, source_rate and rate, so that a refused client spends no
+ * token.  Returns -1 to serve, or the reason to refuse (an enum
+ * service_refusal), which the caller counts and logs.
+ */
+int	limits_admit(const struct service *svc, int proto,
+	    const struct sockaddr *sa, const struct client *cl, uint64_t now_ms);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "addrset.h"
 #include "config.h"
+#include "handler.h"
 #include "listener.h"
 #include "log.h"
 #include "net.h"
@@ -116,6 +117,9 @@ listen_patiently(int proto, const struct bind_addr *a, unsigned patience_ms,
 	}
 }
 
+/* The id of the next listener made. */
+static unsigned long next_id = 1;
+
 static struct listener *
 listener_new(int proto, const struct bind_addr *a)
 {
@@ -123,6 +127,7 @@ listener_new(int proto, const struct bind_addr *a)
 
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return NULL;
+	l->id = next_id++;
 	l->kind = proto == PROTO_TCP ? SRC_TCP : SRC_UDP;
 	l->fd = -1;
 	l->proto = proto;
@@ -469,6 +474,24 @@ listener_set_free(struct listener_set *set)
 	set->n = 0;
 }
 
+struct listener *
+listener_by_id(const struct listener_set *set, unsigned long id)
+{
+	size_t	 i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->v[i] != NULL && set->v[i]->id == id)
+			return set->v[i];
+	return NULL;
+}
+
+bool
+listener_forks(const struct listener *l)
+{
+	return l->proto == PROTO_TCP ||
+	    (l->svc != NULL && l->svc->handler->udp_spawn != NULL);
+}
+
 #ifdef HAVE_SYSTEMD
 /* What a passed descriptor is: an IPv4 or IPv6 TCP listener or UDP socket, or -1. */
 static int
@@ -509,6 +532,7 @@ passed_adopt(int fd)
 	}
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return NULL;
+	l->id = next_id++;
 	l->fd = -1;
 	l->addr.len = sizeof(l->addr.ss);
 	if (getsockname(fd, (struct sockaddr *)&l->addr.ss, &l->addr.len) == -1 ||

@@ -2,8 +2,10 @@
 #ifndef HELLOD_LISTENER_H
 #define HELLOD_LISTENER_H
 
+#include <sys/types.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "addr.h"
 
@@ -17,7 +19,9 @@ struct listener_set {
 };
 
 /* What an epoll event points at: every source starts with its kind. */
-enum source_kind { SRC_SIGNAL, SRC_CONTROL, SRC_TCP, SRC_UDP };
+enum source_kind {
+	SRC_SIGNAL, SRC_CONTROL, SRC_CONTROL_CLIENT, SRC_REPORT, SRC_TCP, SRC_UDP
+};
 
 struct listener {
 	enum source_kind kind;		/* SRC_TCP or SRC_UDP: keep first */
@@ -28,6 +32,13 @@ struct listener {
 	bool		 polled;	/* registered with epoll */
 	bool		 activated;	/* passed by the service manager (LISTEN_FDS) */
 	bool		 dualstack;	/* an IPv6 wildcard that takes IPv4 too */
+	unsigned long	 id;		/* unique in the process's life */
+	pid_t		 busy;		/* UDP "wait": the child serving it, or 0 */
+	struct {			/* and the datagram that woke it */
+		struct sockaddr_storage from;
+		size_t	 len;
+		uint64_t sum;
+	}		 woke;
 	/* Scratch of a build, meaningless outside it. */
 	bool		 pending;	/* to be opened once the retired are closed */
 	bool		 wildcard;	/* a service's wildcard, not a bind address */
@@ -121,5 +132,14 @@ size_t	listener_passed(struct listener_set *pool);
 void	listener_close_all(struct listener_set *set, struct listener_set *pool);
 
 void	listener_set_free(struct listener_set *set);
+
+/* The listener of set with this id, or NULL (a reload closed it). */
+struct listener *listener_by_id(const struct listener_set *set, unsigned long id);
+
+/*
+ * True when l's events fork a child: a TCP listener, or a UDP one whose
+ * handler serves the socket in a child of its own (inetd's "wait").
+ */
+bool	listener_forks(const struct listener *l);
 
 #endif

@@ -1,5 +1,8 @@
 /* The logging vocabulary: syslog with ident "hellod", a copy to stderr with -e. */
+#include <sys/uio.h>
+#include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,9 +13,16 @@
 
 #include "log.h"
 
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-journal.h>
+#endif
+
 static int	log_level = LOG_INFO;
 static int	log_facility = LOG_DAEMON;
 static bool	log_stderr;
+static bool	log_to_journal;
+/* In a child, where lines for the journal go instead (to the parent). */
+static void	(*log_divert)(int, const char *);
 
 static const struct {
 	const char	*name;
@@ -48,10 +58,17 @@ log_init(int facility, int level, bool to_stderr)
 }
 
 void
-log_setup(int facility, int level)
+log_setup(int facility, int level, bool journal)
 {
 	closelog();
 	log_init(facility, level, log_stderr);
+	log_to_journal = journal;
+}
+
+void
+log_divert_to(void (*fn)(int, const char *))
+{
+	log_divert = fn;
 }
 
 /*
@@ -72,18 +89,127 @@ log_enabled(int priority)
 	return LOG_PRI(priority) <= log_level;
 }
 
+#ifdef HAVE_SYSTEMD
+/*
+ * The journal field of a pair: HELLOD_KEY, the key in capitals; a few
+ * carry their unit in the name, as the journal's own fields do.
+ */
+static void
+journal_field(char *buf, size_t len, const char *key, size_t klen,
+    const char *value, size_t vlen)
+{
+	size_t	 i, used;
+	double	 secs;
+
+	if (klen == 8 && memcmp(key, "duration", 8) == 0) {
+		secs = strtod(value, NULL);
+		snprintf(buf, len, "HELLOD_DURATION_USEC=%.0f", secs * 1e6);
+		return;
+	}
+	if ((klen == 2 && memcmp(key, "in", 2) == 0) ||
+	    (klen == 3 && memcmp(key, "out", 3) == 0)) {
+		snprintf(buf, len, "HELLOD_BYTES_%s=%.*s", klen == 2 ? "IN" :
+		    "OUT", (int)vlen, value);
+		return;
+	}
+	used = strlcpy(buf, "HELLOD_", len);
+	for (i = 0; i < klen && used + 1 < len; i++)
+		buf[used++] = (char)toupper((unsigned char)key[i]);
+	snprintf(buf + used, len - used, "=%.*s", (int)vlen, value);
+}
+
+/*
+ * A line of the vocabulary to the journal: the line as MESSAGE, and
+ * HELLOD_SERVICE, HELLOD_EVENT and a field per pair (a quoted value
+ * without its quotes).  A line of another form (a FILE:LINE error) is a
+ * MESSAGE alone.
+ */
+static void
+journal_line(int priority, long pid, const char *line)
+{
+	char		 fields[LOG_FIELDS][LOG_LINE_MAX + 32];
+	struct iovec	 iov[LOG_FIELDS];
+	const char	*p, *who_end, *k, *v;
+	size_t		 n = 0, klen, vlen;
+
+	snprintf(fields[n++], sizeof(fields[0]), "MESSAGE=%s", line);
+	snprintf(fields[n++], sizeof(fields[0]), "PRIORITY=%d", LOG_PRI(priority));
+	snprintf(fields[n++], sizeof(fields[0]), "SYSLOG_FACILITY=%d",
+	    log_facility >> 3);
+	snprintf(fields[n++], sizeof(fields[0]), "SYSLOG_IDENTIFIER=hellod");
+	snprintf(fields[n++], sizeof(fields[0]), "SYSLOG_PID=%ld", pid);
+	if ((who_end = strstr(line, ": ")) != NULL &&
+	    strcspn(line, " ") == (size_t)(who_end - line)) {
+		if ((size_t)(who_end - line) != 6 || memcmp(line, "hellod", 6) != 0)
+			snprintf(fields[n++], sizeof(fields[0]),
+			    "HELLOD_SERVICE=%.*s", (int)(who_end - line), line);
+		p = who_end + 2;
+		snprintf(fields[n++], sizeof(fields[0]), "HELLOD_EVENT=%.*s",
+		    (int)strcspn(p, " "), p);
+		p += strcspn(p, " ");
+		while (*p == ' ' && n < LOG_FIELDS) {
+			k = ++p;
+			klen = strcspn(k, "= ");
+			if (k[klen] != '=')
+				break;
+			v = k + klen + 1;
+			if (*v == '"') {
+				for (p = ++v; *p != '\0' && *p != '"'; p++)
+					if (*p == '\\' && p[1] != '\0')
+						p++;
+				vlen = (size_t)(p - v);
+				if (*p == '"')
+					p++;
+			} else {
+				vlen = strcspn(v, " ");
+				p = v + vlen;
+			}
+			journal_field(fields[n++], sizeof(fields[0]), k, klen, v, vlen);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		iov[i].iov_base = fields[i];
+		iov[i].iov_len = strlen(fields[i]);
+	}
+	(void)sd_journal_sendv(iov, (int)n);
+}
+#endif
+
+void
+log_journal_line(int priority, long pid, const char *line)
+{
+#ifdef HAVE_SYSTEMD
+	journal_line(priority, pid, line);
+#else
+	(void)pid;
+	syslog(priority, "%s", line);
+#endif
+}
+
+/* A finished line: to stderr too with -e, then to syslog or the journal. */
+static void
+log_line(int priority, const char *line)
+{
+	if (log_stderr)
+		dprintf(STDERR_FILENO, "hellod[%ld]: %s\n", (long)getpid(), line);
+	if (!log_to_journal)
+		syslog(priority, "%s", line);
+	else if (log_divert != NULL)
+		log_divert(priority, line);
+	else
+		log_journal_line(priority, (long)getpid(), line);
+}
+
 static void
 log_vmsg(int priority, const char *fmt, va_list ap)
 {
-	char	 buf[1024];
+	char	 buf[LOG_LINE_MAX];
 	int	 saved = errno;
 
 	if (!log_enabled(priority))
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (log_stderr)
-		dprintf(STDERR_FILENO, "hellod[%ld]: %s\n", (long)getpid(), buf);
-	syslog(priority, "%s", buf);
+	log_line(priority, buf);
 	errno = saved;
 }
 
@@ -116,15 +242,15 @@ LOG_FN(log_notice, LOG_NOTICE)
 LOG_FN(log_warnx, LOG_WARNING)
 LOG_FN(log_errx, LOG_ERR)
 
-/* Append ": strerror(errno)" to the message, ntpd's log_warn. */
+/* Append error="strerror(errno)" to the line, ntpd's log_warn in pairs. */
 static void
 log_vmsg_errno(int priority, const char *fmt, va_list ap)
 {
-	char	 buf[1024];
+	char	 buf[LOG_LINE_MAX];
 	int	 saved = errno;
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	log_msg(priority, "%s: %s", buf, strerror(saved));
+	log_msg(priority, "%s error=\"%s\"", buf, strerror(saved));
 	errno = saved;
 }
 
@@ -185,6 +311,23 @@ log_vis(char *dst, size_t dstlen, const void *src, size_t len)
 	if (cut && used + 4 <= dstlen)
 		strlcat(dst, "...", dstlen);
 	return dst;
+}
+
+const char *
+log_quote(char *buf, size_t len, const char *s)
+{
+	char	 vis[LOG_LINE_MAX];
+
+	if (*s != '\0' && strcspn(s, " \t\"\\=") == strlen(s) &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_.:/-[]*,+@%") == strlen(s)) {
+		strlcpy(buf, s, len);
+		return buf;
+	}
+	strnvis(vis, s, sizeof(vis), VIS_CSTYLE | VIS_TAB | VIS_NL | VIS_OCTAL |
+	    VIS_DQ);
+	snprintf(buf, len, "\"%s\"", vis);
+	return buf;
 }
 
 int

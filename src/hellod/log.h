@@ -9,15 +9,36 @@
 
 /* Open the log: ident "hellod", facility, level (LOG_DEBUG..LOG_ERR), copy to stderr or not. */
 void	log_init(int facility, int level, bool to_stderr);
-/* Change facility and level (after a config load or reload). */
-void	log_setup(int facility, int level);
+/* Change facility, level and where lines go, syslog or the journal (after a load or reload). */
+void	log_setup(int facility, int level, bool journal);
+
+/*
+ * Every line is "WHO: EVENT KEY=VALUE ...", WHO a service's name or
+ * "hellod", each VALUE a single token or quoted (log_quote), at most
+ * LOG_LINE_MAX bytes; the other form is a configuration error,
+ * "FILE:LINE: message".  With the journal, the pairs become fields.
+ */
+#define LOG_LINE_MAX	1024
+#define LOG_FIELDS	24
+
+/* s as a value: as it is when a single token of plain characters, else quoted with escapes. */
+const char *log_quote(char *buf, size_t len, const char *s);
+
+/*
+ * With the journal: a line a child logged (pid), forwarded by the parent
+ * with its fields (a child has no journal socket of its own).
+ */
+void	log_journal_line(int priority, long pid, const char *line);
+
+/* In a child: hand lines for the journal to fn (the parent) instead. */
+void	log_divert_to(void (*fn)(int priority, const char *line));
 /* In a forked child: drop the parent's syslog socket; the next line opens one lazily. */
 void	log_reopen(void);
 
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* log_warn and log_err append ": strerror(errno)"; the x forms do not. */
+/* log_warn and log_err append error="strerror(errno)"; the x forms do not. */
 void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -163,7 +163,8 @@ main(int argc, char *argv[])
 		/* Messages name the file as given; reloads read it from anywhere. */
 		opts.config_path = abs_path;
 		log_setup(conf->global.facility,
-		    opts.debug ? LOG_DEBUG : conf->global.log_level);
+		    opts.debug ? LOG_DEBUG : conf->global.log_level,
+		    conf->global.journal);
 		rc = server_run(conf, &opts);
 	}
 	free(abs_path);

@@ -35,8 +35,7 @@ net_pktinfo(int fd, int family)
 	return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
 }
 
-/* Set or clear O_NONBLOCK; returns 0 or -1. */
-static int
+int
 net_set_nonblock(int fd, int on)
 {
 	int	 fl = fcntl(fd, F_GETFL);

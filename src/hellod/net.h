@@ -26,6 +26,9 @@ int	net_listen(int proto, const struct sockaddr *sa, socklen_t salen,
 int	net_adopt(int fd, int proto, const struct sockaddr *sa, char *err,
 	    size_t errlen);
 
+/* Set or clear O_NONBLOCK; returns 0 or -1. */
+int	net_set_nonblock(int fd, int on);
+
 /* True when sa's address is one of this host's (loopback, or bindable). */
 bool	net_is_local(const struct sockaddr *sa);
 

@@ -8,16 +8,18 @@
 #ifdef HAVE_SYSTEMD
 /* sd_notify does nothing when NOTIFY_SOCKET is unset: outside systemd this costs nothing. */
 static void
-notify(const char *what, size_t services, unsigned connections)
+notify(const char *what, const struct notify_status *ns)
 {
-	sd_notifyf(0, "%sSTATUS=%zu services, %u connections", what,
-	    services, connections);
+	sd_notifyf(0, "%sSTATUS=%zu service%s enabled, %u connection%s, %lu "
+	    "refused in the last minute", what, ns->enabled,
+	    ns->enabled == 1 ? "" : "s", ns->connections,
+	    ns->connections == 1 ? "" : "s", ns->refused);
 }
 
 void
-notify_ready(size_t services, unsigned connections)
+notify_ready(const struct notify_status *ns)
 {
-	notify("READY=1\n", services, connections);
+	notify("READY=1\n", ns);
 }
 
 void
@@ -33,16 +35,15 @@ notify_stopping(void)
 }
 
 void
-notify_status(size_t services, unsigned connections)
+notify_status(const struct notify_status *ns)
 {
-	notify("", services, connections);
+	notify("", ns);
 }
 #else
 void
-notify_ready(size_t services, unsigned connections)
+notify_ready(const struct notify_status *ns)
 {
-	(void)services;
-	(void)connections;
+	(void)ns;
 }
 
 void
@@ -56,9 +57,8 @@ notify_stopping(void)
 }
 
 void
-notify_status(size_t services, unsigned connections)
+notify_status(const struct notify_status *ns)
 {
-	(void)services;
-	(void)connections;
+	(void)ns;
 }
 #endif

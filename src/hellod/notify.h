@@ -4,13 +4,20 @@
 
 #include <stddef.h>
 
+/* What STATUS= says: "N services enabled, N connections, N refused in the last minute". */
+struct notify_status {
+	size_t		 enabled;
+	unsigned	 connections;
+	unsigned long	 refused;
+};
+
 /* READY=1 with the status line. */
-void	notify_ready(size_t services, unsigned connections);
+void	notify_ready(const struct notify_status *ns);
 /* RELOADING=1, before a reload is attempted. */
 void	notify_reloading(void);
 /* STOPPING=1, when the stop begins. */
 void	notify_stopping(void);
-/* STATUS= only: "N services, M connections". */
-void	notify_status(size_t services, unsigned connections);
+/* STATUS= only. */
+void	notify_status(const struct notify_status *ns);
 
 #endif

@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <libutil.h>
@@ -18,13 +20,16 @@
 #include "children.h"
 #include "config.h"
 #include "control.h"
+#include "handler.h"
 #include "identity.h"
 #include "limit.h"
 #include "listener.h"
 #include "log.h"
+#include "net.h"
 #include "notify.h"
 #include "server.h"
 #include "service.h"
+#include "status.h"
 #include "udp.h"
 #include "util.h"
 
@@ -47,13 +52,17 @@ struct server {
 	struct {
 		enum source_kind kind;
 		int	 fd;
-	}		 sig;
+	}		 sig, report;	/* signals; children's reports (read end) */
 	struct pidfh	*pfh;
 	bool		 paused;	/* TCP listeners out of epoll: max_children or EMFILE */
 	uint64_t	 backoff_until;	/* monotonic ms; 0: none */
 	bool		 want_reload, want_stop, want_status, want_reap;
+	time_t		 started, loaded;	/* wall clock, for the status */
+	uint64_t	 started_ms;
+	const char	*reload_result;	/* "none", "ok", "failed" */
 	int		 stop_signal;
-	time_t		 status_second;	/* last STATUS= sent to the service manager */
+	struct notify_status status;	/* the last STATUS= sent */
+	size_t		 enabled;	/* services enabled in conf */
 };
 
 static int
@@ -78,8 +87,19 @@ listener_poll(struct server *s, struct listener *l, bool on)
 }
 
 /*
- * At max_children the TCP listeners leave the poll set: new connections
- * wait in the kernel's listen backlog, and are accepted when a child exits.
+ * Whether l belongs in the poll set: not while a child serves it (UDP
+ * "wait"), and a listener that forks not while accepting is paused.
+ */
+static bool
+listener_wanted(const struct server *s, const struct listener *l)
+{
+	return l->busy == 0 && (!s->paused || !listener_forks(l));
+}
+
+/*
+ * At max_children the listeners that fork leave the poll set: new
+ * connections wait in the kernel's listen backlog (datagrams in the
+ * socket's queue), and are taken when a child exits.
  */
 static void
 tcp_pause(struct server *s, bool pause)
@@ -90,8 +110,7 @@ tcp_pause(struct server *s, bool pause)
 		return;
 	s->paused = pause;
 	for (i = 0; i < s->ls.n; i++)
-		if (s->ls.v[i]->proto == PROTO_TCP)
-			listener_poll(s, s->ls.v[i], !pause);
+		listener_poll(s, s->ls.v[i], listener_wanted(s, s->ls.v[i]));
 }
 
 static bool
@@ -126,54 +145,199 @@ tcp_accept_failed(struct server *s, struct listener *l)
 		log_warn("%s: accept", l->svc->name);
 }
 
+/* refuse_message lines sent a second per service, at most. */
+#define REFUSE_LINES_RATE	20
+
 /*
- * The hot path: accept, fork, close.  Everything per connection that can
- * wait (peer formatting, process title, logging) happens in the child.
+ * Refuse a connection: count and log it, send refuse_message (if any,
+ * and not more than REFUSE_LINES_RATE a second: a flood must not cost a
+ * write each), and close.  The send does not wait: a client that cannot
+ * take one line at once does not get it.
+ */
+static void
+tcp_refuse(const struct service *svc, int fd, int why,
+    const struct sockaddr *sa)
+{
+	char	 line[1024];
+	int	 n;
+
+	service_refuse(svc, (enum service_refusal)why, sa, NULL);
+	if (svc->refuse_message != NULL && bucket_take(&svc->state->refuse_lines,
+	    REFUSE_LINES_RATE, util_now_ms())) {
+		n = snprintf(line, sizeof(line), "%s\r\n", svc->refuse_message);
+		if (n > 0)
+			(void)send(fd, line, (size_t)n < sizeof(line) ? (size_t)n :
+			    sizeof(line) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	close(fd);
+}
+
+/*
+ * The hot path: accept, check, fork, close.  Everything per connection
+ * that can wait (peer formatting, process title, logging) happens in the
+ * child.  The parent keeps the live connections of each client (for
+ * per_source, TCPCONNNUM and the control socket's sources).
  */
 static void
 tcp_accept(struct server *s, struct listener *l)
 {
 	struct service	*svc = l->svc;
 	struct sockaddr_storage ss;
+	struct sockaddr	*sa = (struct sockaddr *)&ss;
 	socklen_t	 sslen;
-	bool		 limited = svc->source_rate_tcp != 0;
+	struct client	 cl = { .keylen = 0 };
 	pid_t		 pid;
-	int		 fd, i;
+	int		 fd, i, why;
 
 	for (i = 0; i < ACCEPT_BATCH; i++) {
 		if (tcp_full(s)) {
 			tcp_pause(s, true);
 			return;
 		}
-		/* The peer's address only when a limit needs it: the child finds it itself. */
 		sslen = sizeof(ss);
-		if ((fd = accept4(l->fd, limited ? (struct sockaddr *)&ss : NULL,
-		    limited ? &sslen : NULL, SOCK_CLOEXEC)) == -1) {
+		if ((fd = accept4(l->fd, sa, &sslen, SOCK_CLOEXEC)) == -1) {
 			tcp_accept_failed(s, l);
 			return;
 		}
 		/* Limits sit here, between accept and fork: refusing costs no process. */
-		if (limited && !limits_source_ok(svc, PROTO_TCP,
-		    (struct sockaddr *)&ss, util_now_ms())) {
-			close(fd);
+		client_of(svc, sa, &cl);
+		if (svc->limited && (why = limits_admit(svc, PROTO_TCP, sa, &cl,
+		    util_now_ms())) != -1) {
+			tcp_refuse(svc, fd, why, sa);
 			continue;
 		}
 		if ((pid = fork()) == 0)
-			child_run(svc, fd);
+			child_run(svc, fd, conctab_get(svc->state->conc, &cl) + 1);
 		close(fd);
 		if (pid == -1) {
 			/* Out of processes: refuse this one, pause rather than spin. */
-			service_refuse(svc, SR_fork, limited ?
-			    (struct sockaddr *)&ss : NULL, NULL);
+			service_refuse(svc, SR_max_children, sa, NULL);
 			log_warn("%s: fork (pausing %d ms)", svc->name,
 			    ACCEPT_BACKOFF_MS);
 			s->backoff_until = util_now_ms() + ACCEPT_BACKOFF_MS;
 			tcp_pause(s, true);
 			return;
 		}
-		children_add(pid, svc->state);
+		children_add(pid, svc->state, &cl, 0);
 		service_count(svc, SC_accepted);
+		sources_note(svc, sa, SOURCE_ACCEPTED);
 	}
+}
+
+/*
+ * A datagram on a UDP "wait" service's socket: at max_children it waits
+ * in the socket's queue; else a child takes the socket over, and it
+ * leaves the poll set until that child has exited (udp_done).
+ */
+static void
+udp_wake_child(struct server *s, struct listener *l)
+{
+	pid_t	 pid;
+
+	if (tcp_full(s)) {
+		tcp_pause(s, true);
+		return;
+	}
+	if ((pid = udp_wake(l)) <= 0) {
+		if (pid == -1) {
+			log_warn("%s: fork (pausing %d ms)", l->svc->name,
+			    ACCEPT_BACKOFF_MS);
+			s->backoff_until = util_now_ms() + ACCEPT_BACKOFF_MS;
+			tcp_pause(s, true);
+		}
+		return;
+	}
+	l->busy = pid;
+	listener_poll(s, l, false);
+	children_add(pid, l->svc->state, NULL, l->id);
+	service_count(l->svc, SC_accepted);
+}
+
+/* The child that served the UDP socket of listener id is gone: watch it again. */
+static void
+udp_done(void *arg, unsigned long id)
+{
+	struct server	*s = arg;
+	struct listener	*l = listener_by_id(&s->ls, id);
+
+	if (l == NULL)
+		return;		/* a reload closed it meanwhile */
+	l->busy = 0;
+	(void)net_set_nonblock(l->fd, 1);
+	if (udp_unwoken(l))
+		log_notice("%s: the program left the datagram that woke it "
+		    "unread: dropped", l->svc->name);
+	listener_poll(s, l, listener_wanted(s, l));
+}
+
+/*
+ * A pipe for the children's reports: the parent reads one end (without
+ * waiting), every child inherits the other (child_report_fd), where its
+ * small writes are whole records, whatever other children write.
+ */
+static int
+report_setup(struct server *s)
+{
+	int	 p[2];
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	if (net_set_nonblock(p[0], 1) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	s->report.kind = SRC_REPORT;
+	s->report.fd = p[0];
+	child_report_fd = p[1];
+	return poll_add(s, s->report.fd, &s->report);
+}
+
+/* One record of a child: its bytes, or a line for the journal. */
+static void
+report_one(const struct report_head *r, const char *line)
+{
+	if (r->type == REPORT_BYTES)
+		children_report(r->pid, r->bytes_in, r->bytes_out);
+	else if (r->type == REPORT_LOG && r->len > sizeof(*r))
+		log_journal_line(r->priority, (long)r->pid, line);
+}
+
+/* The children's reports: read all there are, record by record. */
+static void
+report_read(struct server *s)
+{
+	static char	 buf[65536];
+	static size_t	 have;
+	struct report_head r;
+	ssize_t	 n;
+	size_t	 off;
+
+	while ((n = read(s->report.fd, buf + have, sizeof(buf) - have)) > 0) {
+		have += (size_t)n;
+		for (off = 0; have - off >= sizeof(r); off += r.len) {
+			memcpy(&r, buf + off, sizeof(r));
+			if (r.len < sizeof(r)) {
+				have = off = 0;	/* not ours: start over */
+				break;
+			}
+			if (have - off < r.len)
+				break;
+			if (r.type == REPORT_LOG)
+				buf[off + r.len - 1] = '\0';
+			report_one(&r, buf + off + sizeof(r));
+		}
+		memmove(buf, buf + off, have - off);
+		have -= off;
+	}
+}
+
+/* Reap: the reports first, so that a child's bytes reach its service. */
+static void
+reap(struct server *s)
+{
+	report_read(s);
+	children_reap(udp_done, s);
 }
 
 /* Signals are events: read them all, note what to do after this batch. */
@@ -271,16 +435,42 @@ log_listeners(const struct server *s, bool reloaded)
 	}
 }
 
-/* STATUS= for the service manager, at most once a second. */
+static size_t
+enabled_services(const struct config *conf)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < conf->nservices; i++)
+		n += conf->services[i].enabled;
+	return n;
+}
+
+/* What STATUS= says now. */
+static struct notify_status
+status_now(const struct server *s)
+{
+	struct notify_status ns = { s->enabled, children_count(),
+	    service_refused_minute(time(NULL)) };
+
+	return ns;
+}
+
+/*
+ * STATUS= for the service manager, whenever what it says changed: after
+ * each batch of events (so it follows every connection), and as the
+ * minute of refusals moves on.
+ */
 static void
 status_update(struct server *s)
 {
-	time_t	 now = time(NULL);
+	struct notify_status ns = status_now(s);
 
-	if (now == s->status_second)
+	if (ns.enabled == s->status.enabled &&
+	    ns.connections == s->status.connections &&
+	    ns.refused == s->status.refused)
 		return;
-	s->status_second = now;
-	notify_status(s->conf->nservices, children_count());
+	s->status = ns;
+	notify_status(&ns);
 }
 
 static void
@@ -297,6 +487,45 @@ reload_error(void *arg, const char *msg)
 	log_errx("%s", msg);
 }
 
+/* What the control socket tells of the daemon. */
+static void
+server_info(void *arg, struct status_info *si)
+{
+	const struct server *s = arg;
+
+	si->conf = s->conf;
+	si->config_path = s->opts->config_path;
+	si->started = s->started;
+	si->started_ms = s->started_ms;
+	si->loaded = s->loaded;
+	si->reload = s->reload_result;
+	si->children = children_count();
+}
+
+/*
+ * Open the control socket of the config in force: owned by [global]
+ * user and group, when started as root to drop to them, so that the
+ * daemon's user can reach it.
+ */
+static void
+control_start(struct server *s)
+{
+	const struct global *g = &s->conf->global;
+	struct passwd *pw = g->user != NULL ? getpwnam(g->user) : NULL;
+	struct group *gr = g->group != NULL ? getgrnam(g->group) : NULL;
+	uid_t	 uid = (uid_t)-1;
+	gid_t	 gid = (gid_t)-1;
+
+	if (geteuid() == 0 && (pw != NULL || gr != NULL)) {
+		uid = pw != NULL ? pw->pw_uid : 0;
+		gid = gr != NULL ? gr->gr_gid : pw->pw_gid;
+	}
+	s->ctl.info = server_info;
+	s->ctl.arg = s;
+	s->ctl.epfd = s->epfd;
+	control_open(&s->ctl, g->control, uid, gid);
+}
+
 static void
 control_update(struct server *s)
 {
@@ -309,8 +538,10 @@ control_update(struct server *s)
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->ctl.fd, NULL);
 		control_close(&s->ctl);
 	}
-	if (want != NULL && control_open(&s->ctl, want) == 0 &&
-	    poll_add(s, s->ctl.fd, &s->ctl) == -1)
+	if (want == NULL)
+		return;
+	control_start(s);
+	if (s->ctl.fd != -1 && poll_add(s, s->ctl.fd, &s->ctl) == -1)
 		control_close(&s->ctl);
 }
 
@@ -331,14 +562,15 @@ reload_commit(struct server *s, struct config *conf, struct listener_set *ls)
 	s->ls = *ls;
 	config_release(s->conf);
 	s->conf = conf;
+	s->enabled = enabled_services(conf);
 	if (children_resize(conf->global.max_children) == -1)
 		log_warnx("cannot grow the child table");
 	log_setup(conf->global.facility,
-	    s->opts->debug ? LOG_DEBUG : conf->global.log_level);
-	/* New sockets join the poll set; TCP ones wait while accepting is paused. */
+	    s->opts->debug ? LOG_DEBUG : conf->global.log_level,
+	    conf->global.journal);
+	/* New sockets join the poll set; those that fork wait while accepting is paused. */
 	for (i = 0; i < s->ls.n; i++)
-		listener_poll(s, s->ls.v[i],
-		    s->ls.v[i]->proto == PROTO_UDP || !s->paused);
+		listener_poll(s, s->ls.v[i], listener_wanted(s, s->ls.v[i]));
 	control_update(s);
 	udp_endpoints(&s->ls);
 }
@@ -350,8 +582,7 @@ listeners_repoll(struct server *s)
 	size_t	 i;
 
 	for (i = 0; i < s->ls.n; i++)
-		listener_poll(s, s->ls.v[i],
-		    s->ls.v[i]->proto == PROTO_UDP || !s->paused);
+		listener_poll(s, s->ls.v[i], listener_wanted(s, s->ls.v[i]));
 }
 
 /*
@@ -416,24 +647,30 @@ reload(struct server *s)
 	notify_reloading();
 	conf = config_load(s->opts->config_path, reload_error, NULL, &nerr);
 	if (conf == NULL) {
+		s->reload_result = "failed";
 		log_errx("reload failed (%u error%s): keeping the old "
 		    "configuration", nerr, nerr == 1 ? "" : "s");
 	} else if (identity_check(conf) > 0) {
+		s->reload_result = "failed";
 		log_errx("reload failed (a service's user is out of reach): "
 		    "keeping the old configuration");
 		config_release(conf);
 	} else if (service_attach(conf, s->conf) == -1 ||
 	    reload_sockets(s, conf, &ls) == -1) {
+		s->reload_result = "failed";
 		log_errx("reload failed (cannot open sockets): keeping the "
 		    "old configuration");
 		config_release(conf);
 	} else {
 		reload_commit(s, conf, &ls);
 		log_listeners(s, true);
+		s->reload_result = "ok";
+		s->loaded = time(NULL);
 		log_info("configuration reloaded: %zu services",
 		    conf->nservices);
 	}
-	notify_ready(s->conf->nservices, children_count());
+	s->status = status_now(s);
+	notify_ready(&s->status);
 }
 
 /* Wait for the children, at most shutdown_grace, then kill what is left. */
@@ -444,7 +681,7 @@ stop_children(struct server *s)
 	struct epoll_event ev;
 
 	children_signal(SIGTERM);
-	children_reap();
+	reap(s);
 	while (children_count() > 0) {
 		uint64_t now = util_now_ms();
 
@@ -456,7 +693,7 @@ stop_children(struct server *s)
 		}
 		if (epoll_wait(s->epfd, &ev, 1, (int)(deadline - now)) > 0)
 			signal_read(s);
-		children_reap();
+		reap(s);
 	}
 }
 
@@ -485,12 +722,16 @@ stop(struct server *s)
 static int
 next_timeout(const struct server *s)
 {
-	uint64_t now;
+	uint64_t now = util_now_ms();
+	int	 ctl = control_timeout(&s->ctl, now), back;
 
+	/* While refusals are counted in STATUS=, it moves on each second. */
+	if (s->status.refused > 0 && (ctl == -1 || ctl > 1000))
+		ctl = 1000;
 	if (s->backoff_until == 0)
-		return -1;
-	now = util_now_ms();
-	return now >= s->backoff_until ? 0 : (int)(s->backoff_until - now);
+		return ctl;
+	back = now >= s->backoff_until ? 0 : (int)(s->backoff_until - now);
+	return ctl == -1 || back < ctl ? back : ctl;
 }
 
 static void
@@ -503,13 +744,22 @@ dispatch(struct server *s, struct epoll_event *ev)
 		signal_read(s);
 		break;
 	case SRC_CONTROL:
-		control_serve(&s->ctl, s->conf, children_count());
+		control_accept(&s->ctl);
+		break;
+	case SRC_REPORT:
+		report_read(s);
+		break;
+	case SRC_CONTROL_CLIENT:
+		control_client_event((struct control_client *)kind, ev->events);
 		break;
 	case SRC_TCP:
 		tcp_accept(s, (struct listener *)kind);
 		break;
 	case SRC_UDP:
-		udp_serve((struct listener *)kind);
+		if (((struct listener *)kind)->svc->handler->udp_spawn != NULL)
+			udp_wake_child(s, (struct listener *)kind);
+		else
+			udp_serve((struct listener *)kind);
 		break;
 	}
 }
@@ -528,12 +778,13 @@ loop(struct server *s)
 		}
 		for (i = 0; i < n; i++)
 			dispatch(s, &evs[i]);
+		control_tick(&s->ctl, util_now_ms());
 		/* Acted on after the batch: a reload frees listeners evs may name. */
 		if (s->want_reap) {
 			s->want_reap = false;
-			children_reap();
-			status_update(s);
+			reap(s);
 		}
+		status_update(s);
 		tcp_maybe_resume(s);
 		if (s->want_status) {
 			s->want_status = false;
@@ -667,7 +918,7 @@ start(struct server *s)
 	    listener_build_finish(&s->ls, 0) == -1)
 		return EX_OSERR;
 	if (s->conf->global.control != NULL)
-		control_open(&s->ctl, s->conf->global.control);
+		control_start(s);
 	if (!s->opts->foreground && detach() == -1) {
 		log_err("detach");
 		return EX_OSERR;
@@ -680,14 +931,16 @@ start(struct server *s)
 		return EX_OSERR;
 	if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    poll_add(s, s->sig.fd, &s->sig) == -1 ||
+	    report_setup(s) == -1 ||
 	    children_init(s->conf->global.max_children) == -1) {
 		log_err("event loop set-up");
 		return EX_OSERR;
 	}
+	s->ctl.epfd = s->epfd;
 	if (s->ctl.fd != -1 && poll_add(s, s->ctl.fd, &s->ctl) == -1)
 		control_close(&s->ctl);
 	for (i = 0; i < s->ls.n; i++)
-		listener_poll(s, s->ls.v[i], true);
+		listener_poll(s, s->ls.v[i], listener_wanted(s, s->ls.v[i]));
 	return EX_OK;
 }
 
@@ -699,10 +952,15 @@ server_run(struct config *conf, const struct server_opts *opts)
 
 	memset(&s, 0, sizeof(s));
 	s.conf = conf;
+	s.enabled = enabled_services(conf);
 	s.opts = opts;
 	s.epfd = -1;
 	s.sig.fd = -1;
+	s.report.fd = -1;
 	s.ctl.fd = -1;
+	s.started = s.loaded = time(NULL);
+	s.started_ms = util_now_ms();
+	s.reload_result = "none";
 	if ((rc = start(&s)) != EX_OK) {
 		if (s.pfh != NULL)
 			pidfile_remove(s.pfh);
@@ -718,13 +976,16 @@ server_run(struct config *conf, const struct server_opts *opts)
 	log_info("hellod %s started: %zu services", PACKAGE_VERSION,
 	    conf->nservices);
 	setproctitle("%zu services", conf->nservices);
-	notify_ready(conf->nservices, 0);
+	s.status = status_now(&s);
+	notify_ready(&s.status);
 	loop(&s);
 	stop(&s);
 	config_release(s.conf);
 	udp_endpoints(NULL);
 	children_free();
 	close(s.sig.fd);
+	close(s.report.fd);
+	close(child_report_fd);
 	close(s.epfd);
 	return EX_OK;
 }

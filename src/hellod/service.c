@@ -8,11 +8,42 @@
 #include "limit.h"
 #include "log.h"
 #include "service.h"
+#include "util.h"
 
 #define SERVICE_NAME(name)	#name,
 static const char *const counter_names[] = { SERVICE_COUNTERS(SERVICE_NAME) };
 static const char *const refusal_names[] = { SERVICE_REFUSALS(SERVICE_NAME) };
 #undef SERVICE_NAME
+
+/* Refusals of every service, a slot per second of the last minute. */
+static struct {
+	time_t		 second[60];
+	unsigned long	 count[60];
+} minute;
+
+static void
+minute_note(time_t now)
+{
+	size_t	 i = (size_t)now % 60;
+
+	if (minute.second[i] != now) {
+		minute.second[i] = now;
+		minute.count[i] = 0;
+	}
+	minute.count[i]++;
+}
+
+unsigned long
+service_refused_minute(time_t now)
+{
+	unsigned long n = 0;
+	size_t	 i;
+
+	for (i = 0; i < 60; i++)
+		if (minute.second[i] > now - 60 && minute.second[i] <= now)
+			n += minute.count[i];
+	return n;
+}
 
 /* Refusal lines logged per service and second, at most. */
 #define REFUSE_LOG_BUDGET	5
@@ -36,6 +67,7 @@ state_reset_limits(struct svc_state *st)
 	ratelimit_free(st->rl_tcp);
 	ratelimit_free(st->rl_udp);
 	st->rl_tcp = st->rl_udp = NULL;
+	memset(&st->rate, 0, sizeof(st->rate));
 }
 
 void
@@ -49,15 +81,18 @@ service_unref(struct svc_state *st)
 {
 	if (st != NULL && --st->refs == 0) {
 		state_reset_limits(st);
+		conctab_free(st->conc);
+		sources_free(st->sources);
 		free(st);
 	}
 }
 
 /*
  * What a reload keeps of a service whose name it keeps: the counters and
- * the live children always (a status must not jump back to zero, and
- * max_connections and per_source must count the children still running);
- * the limiters' buckets only while they measure the same thing.
+ * the count of live children, of the service and per client, always (a
+ * status must not jump back to zero, and max_connections and per_source
+ * must count the children still running); the rates' buckets only while
+ * they measure the same thing.
  */
 static void
 service_keep(struct svc_state *st, const struct service *prev,
@@ -65,6 +100,7 @@ service_keep(struct svc_state *st, const struct service *prev,
 {
 	if (prev->source_rate_tcp != svc->source_rate_tcp ||
 	    prev->source_rate_udp != svc->source_rate_udp ||
+	    prev->rate != svc->rate ||
 	    prev->source_prefix4 != svc->source_prefix4 ||
 	    prev->source_prefix6 != svc->source_prefix6)
 		state_reset_limits(st);
@@ -105,11 +141,13 @@ service_refuse(const struct service *svc, enum service_refusal reason,
     const struct sockaddr *sa, const char *why)
 {
 	struct svc_state *st = svc->state;
-	char	 peer[ADDR_STRLEN];
+	char	 peer[ADDR_STRLEN], detail[128];
 	time_t	 now = time(NULL);
 
 	st->count[SC_refused]++;
 	st->refused[reason]++;
+	minute_note(now);
+	sources_note(svc, sa, SOURCE_REFUSED);
 	if (now != st->log_second) {
 		st->log_second = now;
 		st->log_budget = REFUSE_LOG_BUDGET;
@@ -119,18 +157,22 @@ service_refuse(const struct service *svc, enum service_refusal reason,
 		return;
 	}
 	st->log_budget--;
-	if (why == NULL)
-		why = refusal_names[reason];
 	if (sa != NULL)
 		addr_format_peer(sa, svc->log_peer, peer, sizeof(peer));
 	else
 		strlcpy(peer, "-", sizeof(peer));
+	if (why != NULL)
+		snprintf(detail, sizeof(detail), " detail=\"%s\"", why);
+	else
+		detail[0] = '\0';
 	if (st->log_suppressed > 0) {
-		log_notice("%s: refused %s reason=%s (and %lu more not logged)",
-		    svc->name, peer, why, st->log_suppressed);
+		log_notice("%s: refused %s reason=%s%s (and %lu more not logged)",
+		    svc->name, peer, refusal_names[reason], detail,
+		    st->log_suppressed);
 		st->log_suppressed = 0;
 	} else
-		log_notice("%s: refused %s reason=%s", svc->name, peer, why);
+		log_notice("%s: refused %s reason=%s%s", svc->name, peer,
+		    refusal_names[reason], detail);
 }
 
 char *
@@ -153,4 +195,19 @@ service_format(const struct service *svc, char *buf, size_t len)
 		used += n > 0 ? (size_t)n : 0;
 	}
 	return buf;
+}
+
+void
+service_json(const struct service *svc, struct buf *b)
+{
+	const struct svc_state *st = svc->state;
+	size_t	 i;
+
+	buf_printf(b, "\"active\":%u", st != NULL ? st->active : 0);
+	for (i = 0; i < SC_COUNT; i++)
+		buf_printf(b, ",\"%s\":%llu", counter_names[i],
+		    st != NULL ? (unsigned long long)st->count[i] : 0ULL);
+	for (i = 0; i < SR_COUNT; i++)
+		buf_printf(b, ",\"refused_%s\":%llu", refusal_names[i],
+		    st != NULL ? (unsigned long long)st->refused[i] : 0ULL);
 }

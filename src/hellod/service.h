@@ -16,8 +16,11 @@
  * one line here; service_format shows it as NAME=N.
  */
 #define SERVICE_COUNTERS(X)						\
-	X(accepted)		/* TCP connections handed to a child */	\
-	X(datagrams)		/* UDP datagrams answered */		\
+	X(accepted)		/* TCP connections (UDP sockets) handed to a child */ \
+	X(datagrams_in)		/* UDP datagrams received */		\
+	X(datagrams_out)	/* UDP datagrams sent in reply */	\
+	X(bytes_in)		/* bytes received, TCP (as children report) and UDP */ \
+	X(bytes_out)		/* bytes sent */			\
 	X(refused)		/* connections closed or datagrams dropped unserved */
 
 /*
@@ -25,9 +28,14 @@
  * refused_NAME (and in refused), and logged.  A new reason is one line.
  */
 #define SERVICE_REFUSALS(X)						\
-	X(guard)		/* UDP: a source that must not be answered */ \
-	X(fork)			/* TCP: no process for a child */	\
-	X(rate)			/* the client's source_rate */
+	X(deny)			/* the client is in deny */		\
+	X(allow)		/* allow is set, and the client not in it */ \
+	X(max_connections)	/* TCP: the service's connections at once */ \
+	X(per_source)		/* TCP: the client's connections at once */ \
+	X(rate)			/* the service's rate */		\
+	X(source_rate)		/* the client's rate */			\
+	X(max_children)		/* TCP: no process for a child (fork failed) */ \
+	X(guard)		/* UDP: a source that must not be answered */
 
 #define SERVICE_ENUM(name)	SC_##name,
 enum service_counter { SERVICE_COUNTERS(SERVICE_ENUM) SC_COUNT };
@@ -36,7 +44,8 @@ enum service_counter { SERVICE_COUNTERS(SERVICE_ENUM) SC_COUNT };
 enum service_refusal { SERVICE_REFUSALS(SERVICE_ENUM) SR_COUNT };
 #undef SERVICE_ENUM
 
-struct ratelimit;
+#include "limit.h"
+#include "sources.h"
 
 /*
  * The state of one service, kept across a reload that keeps the
@@ -50,6 +59,10 @@ struct svc_state {
 	uint64_t	 refused[SR_COUNT];
 	struct ratelimit *rl_tcp;	/* source_rate buckets, made at first use */
 	struct ratelimit *rl_udp;
+	struct bucket	 rate;		/* the service's rate */
+	struct conctab	*conc;		/* per_source: live connections per client */
+	struct bucket	 refuse_lines;	/* refuse_message lines sent */
+	struct sources	*sources;	/* the busiest clients, for the control socket */
 	time_t		 log_second;	/* the throttle of refusal log lines */
 	unsigned	 log_budget;
 	unsigned long	 log_suppressed;
@@ -70,19 +83,29 @@ void	service_release(struct config *conf);
 void	service_ref(struct svc_state *st);
 void	service_unref(struct svc_state *st);
 
-/* Count one of svc's counters. */
+/* Refusals of all services in the minute up to now. */
+unsigned long service_refused_minute(time_t now);
+
+/* Count one of svc's counters (n of it). */
 static inline void
 service_count(const struct service *svc, enum service_counter c)
 {
 	svc->state->count[c]++;
 }
 
+static inline void
+service_add(const struct service *svc, enum service_counter c, uint64_t n)
+{
+	svc->state->count[c] += n;
+}
+
 /*
  * A refusal of a client at sa for reason: counted, and logged as
  * "SERVICE: refused PEER reason=WHY", but no more than a few lines a
  * second per service (a flood cannot fill the log): the rest are counted
- * and reported with the next line that gets through.  why is the text
- * logged (the reason's name when NULL); sa may be NULL (peer unknown).
+ * and reported with the next line that gets through.  why, when not
+ * NULL, is a detail logged after the reason (detail="..."); sa may be
+ * NULL (peer unknown).
  */
 void	service_refuse(const struct service *svc, enum service_refusal reason,
 	    const struct sockaddr *sa, const char *why);
@@ -92,5 +115,9 @@ void	service_refuse(const struct service *svc, enum service_refusal reason,
  * every counter of the tables above, into buf.  Returns buf.
  */
 char	*service_format(const struct service *svc, char *buf, size_t len);
+
+/* The same as the members of a JSON object: "\"active\":N,...". */
+struct buf;
+void	service_json(const struct service *svc, struct buf *b);
 
 #endif

@@ -216,17 +216,23 @@ udp_answer(struct listener *l, struct msghdr *msg, const unsigned char *req,
 	struct msghdr	 reply;
 	ssize_t		 n;
 	size_t		 outmax = len > 512 ? len : 512;
+	int		 why;
 
+	service_count(svc, SC_datagrams_in);
+	service_add(svc, SC_bytes_in, len);
 	if (udp_badinput(sa, &reason) ||
 	    (udp_from_self(sa) && (reason = "own address") != NULL)) {
 		service_refuse(svc, SR_guard, sa, reason);
 		return;
 	}
-	if (!limits_source_ok(svc, PROTO_UDP, sa, now_ms))
+	if (svc->limited_udp && (why = limits_admit(svc, PROTO_UDP, sa, NULL,
+	    now_ms)) != -1) {
+		service_refuse(svc, (enum service_refusal)why, sa, NULL);
 		return;
+	}
 	udp_debug(svc, sa, req, len);
+	sources_note(svc, sa, SOURCE_DATAGRAM);
 	n = svc->handler->udp(svc, req, len, out, outmax);
-	service_count(svc, SC_datagrams);
 	if (n < 0)
 		return;
 	if ((size_t)n > outmax)
@@ -239,8 +245,13 @@ udp_answer(struct listener *l, struct msghdr *msg, const unsigned char *req,
 	reply.msg_iov = &iov;
 	reply.msg_iovlen = 1;
 	udp_copy_pktinfo(msg, &reply, cbuf, sizeof(cbuf));
-	if (sendmsg(l->fd, &reply, MSG_DONTWAIT) == -1 && errno != EAGAIN)
-		log_debug("%s: sendmsg: %s", svc->name, strerror(errno));
+	if (sendmsg(l->fd, &reply, MSG_DONTWAIT) == -1) {
+		if (errno != EAGAIN)
+			log_debug("%s: sendmsg: %s", svc->name, strerror(errno));
+		return;
+	}
+	service_count(svc, SC_datagrams_out);
+	service_add(svc, SC_bytes_out, (uint64_t)n);
 }
 
 void
@@ -276,4 +287,82 @@ udp_serve(struct listener *l)
 		}
 		udp_answer(l, &msg, req, (size_t)n, out, now_ms);
 	}
+}
+
+/* Drop the datagram at the head of fd's queue. */
+static void
+udp_drop(int fd)
+{
+	char	 byte;
+
+	(void)recv(fd, &byte, 1, MSG_DONTWAIT);
+}
+
+/*
+ * Peek at the datagram at the head of fd's queue: its source into *from,
+ * its length and a keyed hash of its first bytes.  Returns 0, or -1 when
+ * there is none.
+ */
+static int
+udp_peek(int fd, struct sockaddr_storage *from, size_t *len, uint64_t *sum)
+{
+	unsigned char	 buf[512];
+	struct iovec	 iov = { buf, sizeof(buf) };
+	struct msghdr	 msg;
+	ssize_t		 n;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_name = from;
+	msg.msg_namelen = sizeof(*from);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if ((n = recvmsg(fd, &msg, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC)) == -1)
+		return -1;
+	*len = (size_t)n;
+	*sum = addr_keyed_hash(buf, (size_t)n < sizeof(buf) ? (size_t)n :
+	    sizeof(buf));
+	return 0;
+}
+
+bool
+udp_unwoken(struct listener *l)
+{
+	struct sockaddr_storage from;
+	size_t	 len;
+	uint64_t sum;
+
+	if (udp_peek(l->fd, &from, &len, &sum) == -1 || len != l->woke.len ||
+	    sum != l->woke.sum || !addr_equal((struct sockaddr *)&from,
+	    (struct sockaddr *)&l->woke.from))
+		return false;
+	udp_drop(l->fd);
+	return true;
+}
+
+pid_t
+udp_wake(struct listener *l)
+{
+	struct service	*svc = l->svc;
+	const struct sockaddr *sa = (const struct sockaddr *)&l->woke.from;
+	const char	*reason;
+	int		 i, why;
+
+	for (i = 0; i < UDP_BATCH; i++) {
+		if (udp_peek(l->fd, &l->woke.from, &l->woke.len, &l->woke.sum) == -1)
+			return 0;
+		if (udp_badinput(sa, &reason) ||
+		    (udp_from_self(sa) && (reason = "own address") != NULL)) {
+			service_refuse(svc, SR_guard, sa, reason);
+			udp_drop(l->fd);
+			continue;
+		}
+		if (svc->limited_udp && (why = limits_admit(svc, PROTO_UDP, sa,
+		    NULL, util_now_ms())) != -1) {
+			service_refuse(svc, (enum service_refusal)why, sa, NULL);
+			udp_drop(l->fd);
+			continue;
+		}
+		return svc->handler->udp_spawn(svc, l->fd, sa);
+	}
+	return 0;
 }

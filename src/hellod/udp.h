@@ -2,6 +2,7 @@
 #ifndef HELLOD_UDP_H
 #define HELLOD_UDP_H
 
+#include <sys/types.h>
 #include <sys/socket.h>
 #include <stdbool.h>
 
@@ -32,6 +33,23 @@ void	udp_endpoints(const struct listener_set *ls);
  * other datagrams cost one bit test.
  */
 bool	udp_from_self(const struct sockaddr *sa);
+
+/*
+ * A UDP "wait" service (exec): peek at the datagrams waiting on l, drop
+ * (and count) those the guard, allow and deny or the rates refuse, and
+ * hand the socket to a child of the service's handler at the first that
+ * may be served, unread.  Returns the child's pid, 0 when no datagram
+ * was to be served, or -1 when the fork failed.
+ */
+pid_t	udp_wake(struct listener *l);
+
+/*
+ * After the child of a UDP "wait" service has exited: when the datagram
+ * that woke it is still at the head of the queue (same source, length
+ * and first bytes), drop it and return true: a program that failed
+ * before reading it would otherwise be woken by it again, for ever.
+ */
+bool	udp_unwoken(struct listener *l);
 
 /* Answer the datagrams waiting on l, at most a batch, then return. */
 void	udp_serve(struct listener *l);

@@ -1,4 +1,6 @@
 /* Small helpers every part of the daemon uses: the monotonic clock, growing arrays. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -38,4 +40,64 @@ util_strv_add(char ***vp, size_t *np, const char *s)
 	*vp = nv;
 	nv[(*np)++] = d;
 	return 0;
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	size_t	 cap;
+	char	*p;
+	int	 n;
+
+	if (b->oom)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p != NULL ? b->p + b->len : NULL,
+	    b->p != NULL ? b->cap - b->len : 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
+	}
+	if (b->p == NULL || b->len + (size_t)n >= b->cap) {
+		for (cap = b->cap > 0 ? b->cap : 256; cap <= b->len + (size_t)n;)
+			cap *= 2;
+		if ((p = realloc(b->p, cap)) == NULL) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+		va_start(ap, fmt);
+		vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+	}
+	b->len += (size_t)n;
+}
+
+void
+buf_json_str(struct buf *b, const char *s)
+{
+	const unsigned char *p;
+
+	buf_printf(b, "\"");
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_printf(b, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			buf_printf(b, "\\u%04x", *p);
+		else
+			buf_printf(b, "%c", *p);
+	}
+	buf_printf(b, "\"");
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+	b->oom = false;
 }

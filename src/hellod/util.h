@@ -2,6 +2,7 @@
 #ifndef HELLOD_UTIL_H
 #define HELLOD_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,5 +19,22 @@ void	*util_grow(void *v, size_t n, size_t size);
 
 /* Append a copy of s to the *np strings of *vp: 0, or -1 when out of memory. */
 int	 util_strv_add(char ***vp, size_t *np, const char *s);
+
+/*
+ * A growing text buffer: appends never fail outright; once memory runs
+ * out, oom is set and later appends do nothing.
+ */
+struct buf {
+	char		*p;		/* NUL-terminated when not NULL */
+	size_t		 len;
+	size_t		 cap;
+	bool		 oom;
+};
+
+void	 buf_printf(struct buf *b, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* s as a JSON string, quotes and escapes included. */
+void	 buf_json_str(struct buf *b, const char *s);
+void	 buf_free(struct buf *b);
 
 #endif

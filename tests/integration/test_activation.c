@@ -224,7 +224,7 @@ test_notify(void **state)
 	struct daemon d;
 	const char *path = harness_path("notify");
 	char	 msg[512];
-	int	 fd;
+	int	 fd, c;
 
 	(void)state;
 	fd = notify_socket(path);
@@ -235,7 +235,8 @@ test_notify(void **state)
 	unsetenv("NOTIFY_SOCKET");
 	notify_next(fd, msg, sizeof(msg), T_MS);
 	assert_non_null(strstr(msg, "READY=1"));
-	assert_non_null(strstr(msg, "STATUS=1 services, 0 connections"));
+	assert_non_null(strstr(msg, "STATUS=1 service enabled, 0 connections, 0 "
+	    "refused in the last minute"));
 
 	daemon_signal(&d, SIGHUP);
 	notify_next(fd, msg, sizeof(msg), T_MS);
@@ -250,6 +251,17 @@ test_notify(void **state)
 	notify_next(fd, msg, sizeof(msg), T_MS);
 	assert_non_null(strstr(msg, "READY=1"));
 	assert_true(log_wait(&d, "reload failed", T_MS));
+
+	/* STATUS= follows each connection at once, not a second later. */
+	c = tcp_connect("127.0.0.1", d.port[0], T_MS);
+	assert_true(c >= 0);
+	notify_next(fd, msg, sizeof(msg), T_MS);
+	assert_string_equal(msg, "STATUS=1 service enabled, 1 connection, 0 "
+	    "refused in the last minute");
+	close(c);
+	notify_next(fd, msg, sizeof(msg), T_MS);
+	assert_string_equal(msg, "STATUS=1 service enabled, 0 connections, 0 "
+	    "refused in the last minute");
 
 	kill(d.pid, SIGTERM);
 	notify_next(fd, msg, sizeof(msg), T_MS);

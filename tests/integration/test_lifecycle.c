@@ -218,9 +218,9 @@ status_of(struct daemon *d, const char *name, unsigned *active,
 
 	snprintf(key, sizeof(key), "%s: status ", name);
 	if ((p = strstr(log, key)) != NULL)
-		ok = sscanf(p + strlen(key),
-		    "active=%u accepted=%u datagrams=%u refused=%u",
-		    active, accepted, datagrams, refused) == 4;
+		ok = sscanf(p + strlen(key), "active=%u accepted=%u "
+		    "datagrams_in=%u datagrams_out=%*u bytes_in=%*u bytes_out=%*u "
+		    "refused=%u", active, accepted, datagrams, refused) == 4;
 	free(log);
 	return ok;
 }
@@ -338,14 +338,17 @@ test_control_socket(void **state)
 	assert_int_equal(udp_ask("127.0.0.1", d.port[1], "ping", 4, reply,
 	    sizeof(reply), T_MS), 4);
 	control_read(harness_path("ctl"), buf, sizeof(buf));
-	snprintf(want, sizeof(want), " pid %ld children 1\n", (long)d.pid);
+	snprintf(want, sizeof(want), " pid=%ld ", (long)d.pid);
 	assert_non_null(strstr(buf, want));
-	assert_true(strncmp(buf, "hellod ", 7) == 0);
-	assert_non_null(strstr(buf, "\nhello tcp active=1 accepted=1 "
-	    "datagrams=0 refused=0"));
-	assert_non_null(strstr(buf, "\necho udp active=0 accepted=0 "
-	    "datagrams=1 refused=0"));
-	assert_null(strstr(buf, "\noff "));
+	assert_non_null(strstr(buf, " children=1 services=3 enabled=2 "));
+	assert_true(strncmp(buf, "hellod version=", 15) == 0);
+	assert_non_null(strstr(buf, "\nhello tcp enabled=yes addresses=127.0.0.1:"));
+	assert_non_null(strstr(buf, " handler=hello active=1 accepted=1 "
+	    "datagrams_in=0 datagrams_out=0 "));
+	assert_non_null(strstr(buf, " handler=echo active=0 accepted=0 "
+	    "datagrams_in=1 datagrams_out=1 bytes_in=4 bytes_out=4 refused=0"));
+	/* A disabled service is listed, with what it would do. */
+	assert_non_null(strstr(buf, "\noff tcp enabled=no addresses=*:"));
 	close(fd);
 	assert_true(proc_wait_children(d.pid, 0, T_MS));
 
@@ -356,7 +359,8 @@ test_control_socket(void **state)
 	assert_true(log_wait(&d, "configuration reloaded", T_MS));
 	control_read(harness_path("ctl2"), buf, sizeof(buf));
 	/* The counters of a service that stays carry over the reload. */
-	assert_non_null(strstr(buf, "\nhello tcp active=0 accepted=1 "));
+	assert_non_null(strstr(buf, " handler=hello active=0 accepted=1 "));
+	assert_non_null(strstr(buf, " reload=ok\n"));
 	assert_int_equal(access(harness_path("ctl"), F_OK), -1);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 	assert_int_equal(access(harness_path("ctl2"), F_OK), -1);
@@ -416,7 +420,7 @@ control_pid(const char *path)
 	long	 pid = -1;
 
 	control_read(path, buf, sizeof(buf));
-	assert_int_equal(sscanf(buf, "hellod %*s pid %ld ", &pid), 1);
+	assert_int_equal(sscanf(buf, "hellod version=%*s pid=%ld ", &pid), 1);
 	return pid;
 }
 

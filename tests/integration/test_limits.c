@@ -91,11 +91,11 @@ test_udp_self_loop(void **state)
 	spoof(d.port[0], d.port[1], "loop");
 	spoof(d.port[1], d.port[0], "loop");
 	usleep((useconds_t)harness_ms(300) * 1000);
-	assert_int_equal(status_of(ctl, "echo", "datagrams"), 0);
-	assert_int_equal(status_of(ctl, "hello", "datagrams"), 0);
+	assert_int_equal(status_of(ctl, "echo", "datagrams_out"), 0);
+	assert_int_equal(status_of(ctl, "hello", "datagrams_out"), 0);
 	assert_int_equal(status_of(ctl, "echo", "refused_guard"), 2);
 	assert_int_equal(status_of(ctl, "hello", "refused_guard"), 1);
-	assert_true(log_contains(&d, "reason=own address"));
+	assert_true(log_contains(&d, "reason=guard detail=\"own address\""));
 	assert_int_equal(udp_ask("127.0.0.1", d.port[0], "Ann", 3, buf,
 	    sizeof(buf), T_MS), 3);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
@@ -165,8 +165,8 @@ test_udp_source_rate(void **state)
 	assert_int_equal(udp_replies(a2, harness_ms(100)), 3);
 	assert_int_equal(udp_replies(b1, harness_ms(100)), 2);
 	assert_int_equal(udp_replies(b2, harness_ms(100)), 1);
-	assert_int_equal(status_of(ctl, "each", "refused_rate"), 6);
-	assert_int_equal(status_of(ctl, "grouped", "refused_rate"), 5);
+	assert_int_equal(status_of(ctl, "each", "refused_source_rate"), 6);
+	assert_int_equal(status_of(ctl, "grouped", "refused_source_rate"), 5);
 	close(a1);
 	close(a2);
 	close(b1);
@@ -212,7 +212,7 @@ test_tcp_source_rate(void **state)
 	assert_int_equal(greeted, 2);
 	assert_int_equal(closed, 4);
 	assert_int_equal(status_of(ctl, "slow", "accepted"), 2);
-	assert_int_equal(status_of(ctl, "slow", "refused_rate"), 4);
+	assert_int_equal(status_of(ctl, "slow", "refused_source_rate"), 4);
 	for (i = 0; i < 6; i++) {
 		int fd = tcp_connect("127.0.0.1", d.port[1], T_MS);
 

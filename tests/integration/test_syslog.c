@@ -574,8 +574,8 @@ test_refused_notice(void **state)
 	(void)state;
 	assert_int_equal(daemon_start(&d, conf_local3), 0);
 	sport = send_refused(d.port[0]);
-	snprintf(want, sizeof(want), "%shello: refused 127.0.0.1:%u reason=source "
-	    "port below 1024", tag("local3.notice", d.pid), sport);
+	snprintf(want, sizeof(want), "%shello: refused 127.0.0.1:%u reason=guard "
+	    "detail=\"source port below 1024\"", tag("local3.notice", d.pid), sport);
 	expect_exact(want);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
@@ -598,8 +598,8 @@ test_log_level_notice(void **state)
 	close(fd);
 	proc_wait_children(d.pid, 0, T_MS);
 	sport = send_refused(d.port[0]);
-	snprintf(want, sizeof(want), "%shello: refused 127.0.0.1:%u reason=source "
-	    "port below 1024", tag("local3.notice", d.pid), sport);
+	snprintf(want, sizeof(want), "%shello: refused 127.0.0.1:%u reason=guard "
+	    "detail=\"source port below 1024\"", tag("local3.notice", d.pid), sport);
 	expect_exact(want);
 	/* Not a single info line, from the daemon or its child. */
 	syslog_barrier();

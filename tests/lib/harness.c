@@ -893,12 +893,26 @@ wait_fd(int fd, short events, int timeout_ms)
 int
 tcp_connect(const char *host, uint16_t port, int timeout_ms)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = make_addr(host, port, &ss), elen;
+	return tcp_connect_from(NULL, host, port, timeout_ms);
+}
+
+int
+tcp_connect_from(const char *src, const char *host, uint16_t port,
+    int timeout_ms)
+{
+	struct sockaddr_storage ss, from;
+	socklen_t len = make_addr(host, port, &ss), flen, elen;
 	int fd, flags, err = 0;
 
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
+	if (src != NULL) {
+		flen = make_addr(src, 0, &from);
+		if (bind(fd, (struct sockaddr *)&from, flen) == -1) {
+			close(fd);
+			return -1;
+		}
+	}
 	flags = fcntl(fd, F_GETFL);
 	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 	if (connect(fd, (struct sockaddr *)&ss, len) == -1) {
@@ -1126,10 +1140,35 @@ unix_socket(const char *path, int type, bool connect_it)
 size_t
 control_read(const char *path, char *buf, size_t len)
 {
-	int	 fd = unix_socket(path, SOCK_STREAM, true);
-	ssize_t	 n = read_all(fd, buf, len, harness_ms(5000));
+	return control_ask(path, "status", buf, len);
+}
 
+size_t
+control_ask(const char *path, const char *command, char *buf, size_t len)
+{
+	int	 fd = unix_socket(path, SOCK_STREAM, true);
+	ssize_t	 n;
+
+	assert_int_equal(send_str(fd, command), 0);
+	assert_int_equal(send_str(fd, "\n"), 0);
+	shutdown(fd, SHUT_WR);
+	n = read_all(fd, buf, len, harness_ms(5000));
 	close(fd);
 	assert_true(n > 0);
 	return (size_t)n;
+}
+
+unsigned long
+control_value(const char *path, const char *name, const char *key)
+{
+	char	 buf[16384], needle[96], *p;
+
+	control_read(path, buf, sizeof(buf));
+	snprintf(needle, sizeof(needle), "\n%s ", name);
+	if ((p = strstr(buf, needle)) == NULL)
+		fail_msg("no service %s in the status:\n%s", name, buf);
+	snprintf(needle, sizeof(needle), " %s=", key);
+	if ((p = strstr(p + 1, needle)) == NULL)
+		fail_msg("no %s for %s in the status:\n%s", key, name, buf);
+	return strtoul(p + strlen(needle), NULL, 10);
 }

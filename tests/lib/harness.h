@@ -142,6 +142,9 @@ uint64_t now_ms(void);
 
 /* TCP client: connect to host ("127.0.0.1", "::1") within timeout_ms; fd or -1. */
 int	tcp_connect(const char *host, uint16_t port, int timeout_ms);
+/* The same from the address src ("127.0.0.2"), or any when NULL. */
+int	tcp_connect_from(const char *src, const char *host, uint16_t port,
+	    int timeout_ms);
 /* Send all of buf; 0 or -1. */
 int	send_all(int fd, const void *buf, size_t len);
 int	send_str(int fd, const char *s);
@@ -186,7 +189,13 @@ int	hold_port(int type, uint16_t port);
  */
 int	unix_socket(const char *path, int type, bool connect_it);
 
-/* Everything a daemon's control socket at path says, into buf; its length (> 0). */
+/* The number after " key=" in the status line of service name, from the control socket. */
+unsigned long control_value(const char *path, const char *name, const char *key);
+
+/* What the control socket at path answers to one command, into buf; its length (> 0). */
+size_t	control_ask(const char *path, const char *command, char *buf, size_t len);
+
+/* Its answer to "status". */
 size_t	control_read(const char *path, char *buf, size_t len);
 
 #endif

@@ -38,13 +38,13 @@ test_children_table(void **state)
 			_exit(0);
 		if (i == 6)
 			assert_int_equal(children_resize(40), 0);
-		children_add(pid, i % 2 ? a : b);
+		children_add(pid, i % 2 ? a : b, NULL, 0);
 	}
 	assert_int_equal(children_count(), 12);
 	assert_int_equal(a->active, 6);
 	assert_int_equal(a->refs, 7);
 	for (tries = 0; tries < 500 && children_count() > 0; tries++) {
-		reaped += children_reap();
+		reaped += children_reap(NULL, NULL);
 		usleep(10000);
 	}
 	assert_int_equal(reaped, 12);

@@ -387,10 +387,10 @@ test_indented_and_crlf(void **state)
 	    "\tmax_children = 7\r\n"
 	    "  [svc]  ; a comment after the header\r\n"
 	    "    protocol = tcp\r\n"
-	    "    port = 9999\r\n"
-	    "    handler = hello\r\n"
-	    "    greeting =\r\n"
-	    "\t\treply = <%s>\r\n"
+	    "port = 9999\r\n"
+	    "handler = hello\r\n"
+	    "greeting =\r\n"
+	    "reply = <%s>\r\n"
 	    "   ; an indented comment\n"
 	    "   # and another\n"
 	    "quit = q");
@@ -403,6 +403,49 @@ test_indented_and_crlf(void **state)
 	value_is(svc, "reply", "<%s>");
 	value_is(svc, "quit", "q");
 	config_free(conf);
+}
+
+/*
+ * inih's multi-line values: an indented line after a key continues its
+ * value.  A list takes the lines as more items, message as more lines of
+ * text, other keys join them with a space; comments in between are
+ * skipped, and inline comments dropped.  An indented line that reads as
+ * another key is an error that says what happened.
+ */
+static void
+test_continuation(void **state)
+{
+	struct config *conf;
+	struct service *svc;
+	char	 buf[ADDR_STRLEN];
+
+	(void)state;
+	conf = load_ok(
+	    "[b]\nprotocol = tcp udp\nport = 9999\nhandler = banner\n"
+	    "bind = 127.0.0.1\n"
+	    "  ::1   ; loopback six\n"
+	    "; a comment between\n"
+	    "\t127.0.0.2 127.0.0.3\n"
+	    "message = Welcome,\n"
+	    "  friend.\n"
+	    "    Be nice.\n"
+	    "[h]\nprotocol = tcp\nport = 9998\nhandler = hello\n"
+	    "greeting = Hello\n"
+	    "   there\n");
+	svc = &conf->services[0];
+	assert_int_equal(svc->nbinds, 4);
+	assert_string_equal(addr_format_host((struct sockaddr *)&svc->binds[1].ss,
+	    buf, sizeof(buf)), "::1");
+	assert_string_equal(addr_format_host((struct sockaddr *)&svc->binds[3].ss,
+	    buf, sizeof(buf)), "127.0.0.3");
+	value_is(svc, "message", "Welcome,\nfriend.\nBe nice.");
+	value_is(&conf->services[1], "greeting", "Hello there");
+	config_free(conf);
+
+	EXPECT("[h]\nprotocol = tcp\n  port = 9999\nhandler = hello\n",
+	    "t.ini:1: [h] missing required key \"port\"",
+	    "t.ini:3: indented line continues the value of \"protocol\" (line 2): "
+	    "a key starts at the beginning of its line");
 }
 
 static void
@@ -533,13 +576,15 @@ test_too_long_line(void **state)
 	longval[187] = '\0';
 	snprintf(text, sizeof(text), "[h]\nprotocol = tcp\ngreeting = %s\nport = 9\n"
 	    "handler = hello\n", longval);
-	EXPECT(text, "t.ini:3: line too long (more than 197 bytes)");
+	EXPECT(text, "t.ini:3: line too long (more than 197 bytes): continue a long "
+	    "value on the next lines, each indented");
 	/* The rest of a long line is not read as a line of its own. */
 	memset(longval, 'y', 399);
 	longval[399] = '\0';
 	snprintf(text, sizeof(text), "[h]\n; %s=\nprotocol = tcp\nport = 9\nhandler = hello\n"
 	    "bogus = 1\n", longval);
-	EXPECT(text, "t.ini:2: line too long (more than 197 bytes)",
+	EXPECT(text, "t.ini:2: line too long (more than 197 bytes): continue a long "
+	    "value on the next lines, each indented",
 	    "t.ini:6: [h] unknown key \"bogus\"");
 }
 
@@ -553,8 +598,12 @@ test_syntax_errors(void **state)
 	    "t.ini:5: syntax error: expected \"key = value\" or \"[section]\"");
 	EXPECT("[h]\n" ECHO_SVC "note ; = 1\n",
 	    "t.ini:5: syntax error: expected \"key = value\" or \"[section]\"");
-	EXPECT("[h]\n" ECHO_SVC " = 1\n",
+	EXPECT("[h]\n" ECHO_SVC "= 1\n",
 	    "t.ini:5: syntax error: missing key name before \"=\"");
+	/* Indented, it continues the value above (inih's multi-line values). */
+	EXPECT("[h]\n" ECHO_SVC " = 1\n",
+	    "t.ini:4: [h] handler: invalid value \"echo = 1\" (must be hello, banner, "
+	    "echo, discard, chargen, daytime, time, qotd or exec)");
 	EXPECT("[h\n" ECHO_SVC,
 	    "t.ini:1: syntax error: section header without \"]\"");
 	EXPECT("[h] x\n" ECHO_SVC,
@@ -673,10 +722,9 @@ test_keys(void **state)
 static void
 test_unsupported(void **state)
 {
+	struct config *conf;
 	static const char *const names[] = {
-		"max_connections", "per_source", "rate", "max_duration",
-		"allow", "deny",
-		"refuse_message", "exec", "env", "passenv",
+		"proxy_protocol", "proxy_from",
 	};
 	char text[256], want[256];
 	size_t i;
@@ -688,10 +736,95 @@ test_unsupported(void **state)
 		    "t.ini:5: [web] %s: not supported by this version of hellod", names[i]);
 		EXPECT(text, want);
 	}
-	EXPECT("[global]\nallow = 127.0.0.1\n",
-	    "t.ini:2: [global] allow: not supported by this version of hellod");
-	EXPECT("[x]\nprotocol = tcp\nport = 1234\nhandler = exec\n",
-	    "t.ini:4: [x] handler: \"exec\" is not supported by this version of hellod");
+	EXPECT("[global]\nlog = stdout\n[h]\n" ECHO_SVC,
+	    "t.ini:2: [global] log: invalid value \"stdout\" (must be syslog or "
+	    "journal)");
+#ifdef HAVE_SYSTEMD
+	conf = load_ok("[global]\nlog = journal\n[h]\n" ECHO_SVC);
+	assert_true(conf->global.journal);
+	config_free(conf);
+#else
+	(void)conf;
+	EXPECT("[global]\nlog = journal\n[h]\n" ECHO_SVC,
+	    "t.ini:2: [global] log: invalid value \"journal\" (needs a hellod "
+	    "built with libsystemd (configure without --without-systemd))");
+#endif
+	/* exec's own keys, under another handler. */
+	EXPECT("[web]\n" ECHO_SVC "exec = /bin/cat\n",
+	    "t.ini:5: [web] exec: only valid with handler exec");
+}
+
+/* The keys of access control and limits: their values, bounds and errors. */
+static void
+test_limit_keys(void **state)
+{
+	struct config *conf;
+	struct service *svc;
+
+	(void)state;
+	conf = load_ok("[h]\n" ECHO_SVC "allow = 10.0.0.0/8 ::1\ndeny = 10.9.0.0/16\n"
+	    "max_connections = 100\nper_source = 4\nrate = 50\nmax_duration = 1h\n"
+	    "refuse_message = Busy, try later.\n");
+	svc = &conf->services[0];
+	assert_int_equal(svc->allow.n, 2);
+	assert_int_equal(svc->deny.n, 1);
+	assert_int_equal(svc->max_connections, 100);
+	assert_int_equal(svc->per_source, 4);
+	assert_int_equal(svc->rate, 50);
+	assert_int_equal(svc->max_duration_ms, 3600000);
+	value_is(svc, "refuse_message", "Busy, try later.");
+	assert_true(svc->limited);
+	config_free(conf);
+	/* Defaults: unlimited, no list; a TCP service without limits checks nothing. */
+	conf = load_ok("[h]\n" ECHO_SVC "max_duration = unlimited\nrate = unlimited\n");
+	svc = &conf->services[0];
+	assert_int_equal(svc->allow.n + svc->deny.n, 0);
+	assert_int_equal(svc->max_connections + svc->per_source + svc->rate, 0);
+	assert_int_equal(svc->max_duration_ms, 0);
+	assert_null(svc->refuse_message);
+	assert_false(svc->limited);
+	config_free(conf);
+
+	EXPECT("[h]\n" ECHO_SVC "allow = 10.1.2.3/8 nope ::/200\n",
+	    "t.ini:5: [h] allow: invalid address \"10.1.2.3/8\" (bits are set after "
+	    "the prefix length (write the network's first address))",
+	    "t.ini:5: [h] allow: invalid address \"nope\" (not an IPv4 or IPv6 "
+	    "address or prefix (such as 10.0.0.0/8))",
+	    "t.ini:5: [h] allow: invalid address \"::/200\" (the prefix length must "
+	    "be 0-128)");
+	EXPECT("[h]\n" ECHO_SVC "deny =\n",
+	    "t.ini:5: [h] deny: invalid value \"\" (must be one or more addresses "
+	    "or prefixes)");
+	EXPECT("[h]\n" ECHO_SVC "per_source = 0\n",
+	    "t.ini:5: [h] per_source: invalid value \"0\" (must be 1-65535, or "
+	    "unlimited)");
+	EXPECT("[h]\n" ECHO_SVC "rate = fast\n",
+	    "t.ini:5: [h] rate: invalid value \"fast\" (must be 1-1000000 a second, "
+	    "or unlimited)");
+	EXPECT("[h]\n" ECHO_SVC "max_duration = 50ms\n",
+	    "t.ini:5: [h] max_duration: invalid value \"50ms\" (must be 100ms-720h)");
+	/* TCP's alone: an error on a datagram service. */
+	EXPECT("[u]\nprotocol = udp\nport = 7\nhandler = echo\nper_source = 2\n"
+	    "max_connections = 2\nmax_duration = 5s\nrefuse_message = no\n",
+	    "t.ini:5: [u] per_source: only for tcp, and the service has no tcp",
+	    "t.ini:6: [u] max_connections: only for tcp, and the service has no tcp",
+	    "t.ini:7: [u] max_duration: only for tcp, and the service has no tcp",
+	    "t.ini:8: [u] refuse_message: only for tcp, and the service has no tcp");
+	/* A long list over continuation lines: 2000 bytes of prefixes. */
+	{
+		char	 text[4096];
+		size_t	 used, i;
+
+		used = (size_t)snprintf(text, sizeof(text), "[h]\n" ECHO_SVC "allow =");
+		for (i = 0; i < 170; i++)
+			used += (size_t)snprintf(text + used, sizeof(text) - used,
+			    "%s10.%zu.0.0/16", i % 8 == 0 ? "\n    " : " ", i);
+		strlcat(text, "\n", sizeof(text));
+		assert_true(used > 2000);
+		conf = load_ok(text);
+		assert_int_equal(conf->services[0].allow.n, 170);
+		config_free(conf);
+	}
 }
 
 /* source_rate: one value for both protocols; unset, TCP unlimited and UDP 100. */
@@ -1024,7 +1157,8 @@ test_many_errors(void **state)
 	    "t.ini:7: [hello] port: invalid value \"99999\" (must be 1-65535 or a service name)",
 	    "t.ini:8: syntax error: expected \"key = value\" or \"[section]\"",
 	    "t.ini:10: [hello] duplicate key \"port\" (first at line 7)",
-	    "t.ini:11: [hello] allow: not supported by this version of hellod",
+	    "t.ini:11: indented line continues the value of \"port\" (line 10): "
+	    "a key starts at the beginning of its line",
 	    "t.ini:12: [svc] missing required key \"protocol\"",
 	    "t.ini:12: [svc] missing required key \"port\"",
 	    "t.ini:12: [svc] missing required key \"handler\"",
@@ -1468,6 +1602,7 @@ main(void)
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_indented_and_crlf),
+		cmocka_unit_test(test_continuation),
 		cmocka_unit_test(test_empty_config),
 		cmocka_unit_test(test_port_name),
 		cmocka_unit_test(test_summary),
@@ -1481,6 +1616,7 @@ main(void)
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_unsupported),
+		cmocka_unit_test(test_limit_keys),
 		cmocka_unit_test(test_required),
 		cmocka_unit_test(test_source_rate),
 		cmocka_unit_test(test_handler_keys),

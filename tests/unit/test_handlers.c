@@ -434,13 +434,14 @@ static void
 test_handler_find(void **state)
 {
 	static const char *names[] = { "hello", "banner", "echo", "discard",
-	    "chargen", "daytime", "time", "qotd" };
+	    "chargen", "daytime", "time", "qotd", "exec" };
 	size_t i;
 
 	(void)state;
 	assert_ptr_equal(handler_find("hello"), handler_find("hello"));
 	assert_ptr_equal(handler_find("qotd"), handler_find("qotd"));
-	assert_null(handler_find("exec"));
+	assert_non_null(handler_find("exec"));
+	assert_null(handler_find("cgi"));
 	assert_null(handler_find("Hello"));
 	assert_null(handler_find(""));
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -449,7 +450,9 @@ test_handler_find(void **state)
 		assert_ptr_equal(handler_find(names[i]), handlers[i]);
 		assert_int_equal(handlers[i]->protocols, PROTO_TCP | PROTO_UDP);
 		assert_non_null(handlers[i]->tcp);
-		assert_non_null(handlers[i]->udp);
+		/* A datagram answered inline, or the socket handed to a child. */
+		assert_true((handlers[i]->udp != NULL) !=
+		    (handlers[i]->udp_spawn != NULL));
 	}
 	assert_null(handlers[i]);
 }
@@ -1044,6 +1047,54 @@ test_conn_init_tcp(void **state)
 	close(ls);
 }
 
+/* exec's argument splitting: a shell's quoting, no expansion. */
+static void
+expect_split(const char *text, const char *const *want)
+{
+	char	**argv;
+	size_t	 argc, i;
+	const char *err;
+
+	if (exec_split(text, &argv, &argc, &err) != 0)
+		fail_msg("%s: %s", text, err);
+	for (i = 0; want[i] != NULL; i++) {
+		assert_true(i < argc);
+		assert_string_equal(argv[i], want[i]);
+	}
+	assert_int_equal(argc, i);
+	assert_null(argv[argc]);
+	exec_strv_free(argv);
+}
+
+static void
+test_exec_split(void **state)
+{
+	char	**argv;
+	size_t	 argc;
+	const char *err;
+
+	(void)state;
+	expect_split("/bin/cat", (const char *const[]){ "/bin/cat", NULL });
+	expect_split("  /bin/echo  a\tb  ", (const char *const[]){ "/bin/echo", "a",
+	    "b", NULL });
+	expect_split("x 'a b' \"c d\" e\\ f", (const char *const[]){ "x", "a b",
+	    "c d", "e f", NULL });
+	expect_split("x 'it''s' \"say \\\"hi\\\"\" \"back\\\\slash\" 'no\\n'",
+	    (const char *const[]){ "x", "its", "say \"hi\"", "back\\slash",
+	    "no\\n", NULL });
+	expect_split("x a'b'\"c\"d ''", (const char *const[]){ "x", "abcd", "",
+	    NULL });
+	expect_split("x $HOME * ;", (const char *const[]){ "x", "$HOME", "*", ";",
+	    NULL });
+	expect_split("", (const char *const[]){ NULL });
+	assert_int_equal(exec_split("x 'open", &argv, &argc, &err), -1);
+	assert_string_equal(err, "a ' is not closed");
+	assert_int_equal(exec_split("x \"open\\\"", &argv, &argc, &err), -1);
+	assert_string_equal(err, "a \" is not closed");
+	assert_int_equal(exec_split("x \\", &argv, &argc, &err), -1);
+	assert_string_equal(err, "a \\ ends the value");
+}
+
 int
 main(void)
 {
@@ -1061,6 +1112,7 @@ main(void)
 		cmocka_unit_test(test_time_rfc868),
 		cmocka_unit_test(test_daytime_format),
 		cmocka_unit_test(test_handler_find),
+		cmocka_unit_test(test_exec_split),
 		cmocka_unit_test(test_udp_hello),
 		cmocka_unit_test(test_udp_echo_discard_banner),
 		cmocka_unit_test(test_udp_chargen),

@@ -21,7 +21,7 @@
 #include "identity.h"
 #include "log.h"
 
-#define NOT_ROOT	"hellod is not running as root"
+#define NOT_ROOT	"hellod is not running as root, nor with CAP_SETUID and CAP_SETGID"
 
 /* One question to identity_reachable() and the answer it must give. */
 struct reach_case {

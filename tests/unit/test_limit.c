@@ -1,4 +1,4 @@
-/* Unit tests: per-source token buckets (source_rate, source_prefix). */
+/* Unit tests: the limits between accept and fork: rates, per-client counts, their order. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "limit.h"
+#include "service.h"
 
 static struct sockaddr_storage
 sa_of(const char *a)
@@ -150,6 +152,155 @@ test_unlimited(void **state)
 	ratelimit_free(rl);
 }
 
+/* A service's rate: one second's worth at once, then rate a second. */
+static void
+test_bucket(void **state)
+{
+	struct bucket b = { 0, 0 };
+	unsigned ok = 0, i;
+
+	(void)state;
+	for (i = 0; i < 20; i++)
+		ok += bucket_take(&b, 10, 1000);
+	assert_int_equal(ok, 10);
+	assert_false(bucket_take(&b, 10, 1050));
+	assert_true(bucket_take(&b, 10, 1100));	/* 100 ms: one token */
+	assert_false(bucket_take(&b, 10, 1100));
+	for (ok = 0, i = 0; i < 20; i++)
+		ok += bucket_take(&b, 10, 60000);	/* a long pause: full, no more */
+	assert_int_equal(ok, 10);
+	assert_true(bucket_take(&b, 0, 60000));		/* unlimited */
+}
+
+static struct client
+client(const char *a, unsigned p4, unsigned p6)
+{
+	struct sockaddr_storage ss = sa_of(a);
+	struct client cl;
+
+	cl.keylen = (uint8_t)ratelimit_key((struct sockaddr *)&ss, p4, p6, cl.key);
+	return cl;
+}
+
+/*
+ * Per-client counts of live connections: up, down, an entry gone with
+ * its last connection, and many clients through growth and deletion.
+ */
+static void
+test_conctab(void **state)
+{
+	struct conctab *t = NULL;
+	struct client a = client("192.0.2.1", 32, 64), b = client("2001:db8::1", 32, 64);
+	struct client c = client("2001:db8::2", 32, 64);	/* the same /64 as b */
+	char	 text[32];
+	int	 i;
+
+	(void)state;
+	assert_int_equal(conctab_get(t, &a), 0);
+	assert_int_equal(conctab_add(&t, &a), 0);
+	assert_int_equal(conctab_add(&t, &a), 0);
+	assert_int_equal(conctab_add(&t, &b), 0);
+	assert_int_equal(conctab_get(t, &a), 2);
+	assert_int_equal(conctab_get(t, &c), 1);
+	assert_int_equal(conctab_clients(t), 2);
+	conctab_del(t, &a);
+	conctab_del(t, &b);
+	assert_int_equal(conctab_get(t, &a), 1);
+	assert_int_equal(conctab_get(t, &b), 0);
+	assert_int_equal(conctab_clients(t), 1);
+	for (i = 0; i < 1000; i++) {
+		struct client x;
+
+		snprintf(text, sizeof(text), "10.0.%d.%d", i / 250, i % 250);
+		x = client(text, 32, 64);
+		assert_int_equal(conctab_add(&t, &x), 0);
+		if (i % 3 == 0)
+			conctab_del(t, &x);
+	}
+	assert_int_equal(conctab_clients(t), 1 + 1000 - 334);
+	for (i = 0; i < 1000; i++) {
+		struct client x;
+
+		snprintf(text, sizeof(text), "10.0.%d.%d", i / 250, i % 250);
+		x = client(text, 32, 64);
+		assert_int_equal(conctab_get(t, &x), i % 3 == 0 ? 0 : 1);
+		conctab_del(t, &x);
+	}
+	assert_int_equal(conctab_clients(t), 1);
+	assert_int_equal(conctab_get(t, &a), 1);
+	conctab_free(t);
+}
+
+static struct config *
+load(const char *text)
+{
+	unsigned nerr = 0;
+	struct config *conf = config_load_string("t.ini", text, NULL, NULL, &nerr);
+
+	assert_non_null(conf);
+	assert_int_equal(service_attach(conf, NULL), 0);
+	return conf;
+}
+
+static int
+admit(const struct service *svc, const char *a, uint64_t now)
+{
+	struct sockaddr_storage ss = sa_of(a);
+	struct client cl;
+
+	client_of(svc, (struct sockaddr *)&ss, &cl);
+	return limits_admit(svc, PROTO_TCP, (struct sockaddr *)&ss, &cl, now);
+}
+
+/*
+ * The checks in their order: deny wins over allow; no allow means all;
+ * per_source and max_connections count live children; the rates come
+ * last, so a client refused for another reason spends no token.
+ */
+static void
+test_admit_order(void **state)
+{
+	struct config *conf = load("[s]\nprotocol = tcp\nport = 7\nhandler = echo\n"
+	    "allow = 192.0.2.0/24 2001:db8::/32\ndeny = 192.0.2.66\n"
+	    "per_source = 2\nmax_connections = 3\nrate = 4\n");
+	struct service *svc = &conf->services[0];
+	struct client cl;
+	struct sockaddr_storage ss = sa_of("192.0.2.1");
+
+	(void)state;
+	assert_int_equal(admit(svc, "192.0.2.66", 1000), SR_deny);
+	assert_int_equal(admit(svc, "::ffff:192.0.2.66", 1000), SR_deny);
+	assert_int_equal(admit(svc, "198.51.100.1", 1000), SR_allow);
+	assert_int_equal(admit(svc, "2001:db9::1", 1000), SR_allow);
+	/* Two live connections of 192.0.2.1: its third is refused. */
+	client_of(svc, (struct sockaddr *)&ss, &cl);
+	assert_int_equal(conctab_add(&svc->state->conc, &cl), 0);
+	assert_int_equal(conctab_add(&svc->state->conc, &cl), 0);
+	svc->state->active = 2;
+	assert_int_equal(admit(svc, "192.0.2.1", 1000), SR_per_source);
+	assert_int_equal(admit(svc, "192.0.2.2", 1000), -1);
+	svc->state->active = 3;
+	assert_int_equal(admit(svc, "192.0.2.3", 1000), SR_max_connections);
+	svc->state->active = 0;
+	/* The refusals above spent none of the 4 tokens of the second: 1 is gone. */
+	assert_int_equal(admit(svc, "2001:db8::1", 1000), -1);
+	assert_int_equal(admit(svc, "2001:db8::2", 1000), -1);
+	assert_int_equal(admit(svc, "2001:db8::3", 1000), -1);
+	assert_int_equal(admit(svc, "2001:db8::4", 1000), SR_rate);
+	assert_int_equal(admit(svc, "2001:db8::4", 1250), -1);
+	service_release(conf);
+	config_free(conf);
+
+	/* No allow: everyone but deny. */
+	conf = load("[s]\nprotocol = udp\nport = 7\nhandler = echo\n"
+	    "deny = 2001:db8::/32\nsource_rate = unlimited\n");
+	svc = &conf->services[0];
+	assert_int_equal(admit(svc, "198.51.100.1", 1000), -1);
+	assert_int_equal(admit(svc, "2001:db8::9", 1000), SR_deny);
+	service_release(conf);
+	config_free(conf);
+}
+
 int
 main(void)
 {
@@ -160,6 +311,9 @@ main(void)
 		cmocka_unit_test(test_odd_prefix),
 		cmocka_unit_test(test_flood_bounded),
 		cmocka_unit_test(test_unlimited),
+		cmocka_unit_test(test_bucket),
+		cmocka_unit_test(test_conctab),
+		cmocka_unit_test(test_admit_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -101,7 +101,7 @@ test_enabled(void **state)
 	assert_true(log_enabled(LOG_NOTICE));
 	assert_false(log_enabled(LOG_INFO));
 	assert_false(log_enabled(LOG_DEBUG));
-	log_setup(LOG_USER, LOG_DEBUG);
+	log_setup(LOG_USER, LOG_DEBUG, false);
 	assert_true(log_enabled(LOG_DEBUG));
 }
 

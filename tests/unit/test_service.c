@@ -52,23 +52,29 @@ test_format(void **state)
 	struct config *conf = load("[h]\nprotocol = tcp udp\nport = 7\nhandler = echo\n");
 	struct service *svc = &conf->services[0];
 	struct sockaddr_in sin = peer("192.0.2.1");
-	char	 buf[512];
+	char	 buf[1024];
 
 	(void)state;
 	assert_int_equal(service_attach(conf, NULL), 0);
 	assert_string_equal(service_format(svc, buf, sizeof(buf)),
-	    "active=0 accepted=0 datagrams=0 refused=0 refused_guard=0 "
-	    "refused_fork=0 refused_rate=0");
+	    "active=0 accepted=0 datagrams_in=0 datagrams_out=0 bytes_in=0 "
+	    "bytes_out=0 refused=0 refused_deny=0 "
+	    "refused_allow=0 refused_max_connections=0 refused_per_source=0 "
+	    "refused_rate=0 refused_source_rate=0 refused_max_children=0 "
+	    "refused_guard=0");
 	service_count(svc, SC_accepted);
-	service_count(svc, SC_datagrams);
-	service_count(svc, SC_datagrams);
+	service_count(svc, SC_datagrams_in);
+	service_count(svc, SC_datagrams_in);
 	service_refuse(svc, SR_guard, (struct sockaddr *)&sin, NULL);
-	service_refuse(svc, SR_rate, (struct sockaddr *)&sin, "source rate");
-	service_refuse(svc, SR_rate, NULL, NULL);
+	service_refuse(svc, SR_source_rate, (struct sockaddr *)&sin, NULL);
+	service_refuse(svc, SR_source_rate, NULL, NULL);
 	svc->state->active = 3;
 	assert_string_equal(service_format(svc, buf, sizeof(buf)),
-	    "active=3 accepted=1 datagrams=2 refused=3 refused_guard=1 "
-	    "refused_fork=0 refused_rate=2");
+	    "active=3 accepted=1 datagrams_in=2 datagrams_out=0 bytes_in=0 "
+	    "bytes_out=0 refused=3 refused_deny=0 "
+	    "refused_allow=0 refused_max_connections=0 refused_per_source=0 "
+	    "refused_rate=0 refused_source_rate=2 refused_max_children=0 "
+	    "refused_guard=1");
 	/* Cut to the buffer, never past it. */
 	assert_string_equal(service_format(svc, buf, 12), "active=3 ac");
 	svc->state->active = 0;
@@ -97,11 +103,11 @@ test_reload_keeps(void **state)
 	assert_int_equal(service_attach(old, NULL), 0);
 	a = old->services[0].state;
 	b = old->services[1].state;
-	service_count(&old->services[0], SC_datagrams);
-	assert_true(limits_source_ok(&old->services[0], PROTO_UDP,
-	    (struct sockaddr *)&sin, 1000));
-	assert_true(limits_source_ok(&old->services[1], PROTO_UDP,
-	    (struct sockaddr *)&sin, 1000));
+	service_count(&old->services[0], SC_datagrams_in);
+	assert_int_equal(limits_admit(&old->services[0], PROTO_UDP,
+	    (struct sockaddr *)&sin, NULL, 1000), -1);
+	assert_int_equal(limits_admit(&old->services[1], PROTO_UDP,
+	    (struct sockaddr *)&sin, NULL, 1000), -1);
 	assert_non_null(a->rl_udp);
 	assert_non_null(b->rl_udp);
 
@@ -109,7 +115,7 @@ test_reload_keeps(void **state)
 	assert_ptr_equal(new->services[0].state, a);
 	assert_ptr_equal(new->services[1].state, b);
 	assert_int_equal(a->refs, 2);
-	assert_int_equal(a->count[SC_datagrams], 1);
+	assert_int_equal(a->count[SC_datagrams_in], 1);
 	assert_non_null(a->rl_udp);	/* same source_rate: kept */
 	assert_null(b->rl_udp);		/* another: forgotten */
 	assert_non_null(new->services[2].state);
