@@ -244,7 +244,7 @@ looks_like_key(const char *text)
 static void
 pending_continue(struct source *src, char *text)
 {
-	char	*v, *c;
+	char	*v, *c, *vn;
 	size_t	 n;
 
 	for (c = text; (c = strchr(c, ';')) != NULL; c++)
@@ -257,16 +257,21 @@ pending_continue(struct source *src, char *text)
 		text[--n] = '\0';
 	if (src->pend.broken || src->pend.closed || n == 0)
 		return;
+	/* The key may be one hellod does not know: escape its name. */
 	if (!src->pend.lines && looks_like_key(text)) {
+		vn = config_vis(src->pend.name);
 		config_report(src->p, src->fileidx, src->lineno, "indented line "
 		    "continues the value of \"%s\" (line %d): a key starts at the "
-		    "beginning of its line", src->pend.name, src->pend.line);
+		    "beginning of its line", vn != NULL ? vn : "?", src->pend.line);
+		free(vn);
 		src->pend.closed = true;
 		return;
 	}
 	if (src->pend.len + 1 + n > VALUE_MAX) {
+		vn = config_vis(src->pend.name);
 		config_report(src->p, src->fileidx, src->pend.line, "%s: value "
-		    "longer than %d bytes", src->pend.name, VALUE_MAX);
+		    "longer than %d bytes", vn != NULL ? vn : "?", VALUE_MAX);
+		free(vn);
 		src->pend.broken = true;
 		return;
 	}

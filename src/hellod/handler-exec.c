@@ -112,6 +112,15 @@ fail:
 	return -1;
 }
 
+/* Free the n strings of v and v, a vector not NULL-terminated yet. */
+static void
+strv_free_n(char **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+}
+
 int
 exec_split(const char *text, char ***argv, size_t *argc, const char **err)
 {
@@ -129,7 +138,7 @@ exec_split(const char *text, char ***argv, size_t *argc, const char **err)
 			if (w != NULL)
 				*err = "out of memory";
 			free(w);
-			exec_strv_free(*argv);
+			strv_free_n(*argv, *argc);
 			*argv = NULL;
 			*argc = 0;
 			return -1;
@@ -139,8 +148,9 @@ exec_split(const char *text, char ***argv, size_t *argc, const char **err)
 	/* NULL-terminated, for execve. */
 	if (util_strv_add(argv, argc, "") == -1) {
 		*err = "out of memory";
-		exec_strv_free(*argv);
+		strv_free_n(*argv, *argc);
 		*argv = NULL;
+		*argc = 0;
 		return -1;
 	}
 	free((*argv)[--*argc]);

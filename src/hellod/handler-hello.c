@@ -108,8 +108,10 @@ hello_frame_pending(const struct hello_frame *f)
 }
 
 /*
- * Judge the message at f->buf + f->off of len bytes, a trailing CR
- * already removed, then consume used bytes.
+ * Judge the line at f->buf + f->off of len bytes, its line ending (LF,
+ * CR LF, or a CR at the end of a fragment) already removed, then consume
+ * used bytes.  The message is the line without any CR left at its end,
+ * as on UDP, so that no reply carries one; max_line counts the line.
  */
 static enum hello_event
 hello_frame_take(struct hello_frame *f, size_t len, size_t used,
@@ -118,6 +120,8 @@ hello_frame_take(struct hello_frame *f, size_t len, size_t used,
 	if (len > f->max_line)
 		return HELLO_TOO_LONG;
 	*msg = f->buf + f->off;
+	while (len > 0 && (*msg)[len - 1] == '\r')
+		len--;
 	*msglen = len;
 	f->off += used;
 	return len > 0 ? HELLO_MESSAGE : HELLO_NONE;

@@ -17,7 +17,7 @@
 
 #include "harness.h"
 
-#define T_MS	3000
+#define T_MS	harness_ms(3000)
 
 /* A connection that is greeted: its descriptor, or -1 (a refusal: EOF first). */
 static int
@@ -219,6 +219,8 @@ test_rate_tcp(void **state)
 	int	 fd;
 
 	(void)state;
+	harness_skip_valgrind("5 connections a second, and each child takes a good "
+	    "part of a second to greet under valgrind");
 	assert_int_equal(daemon_start_with(&d,
 	    "[global]\ncontrol = @DIR@/access.ctl\n"
 	    "[slow]\nprotocol = tcp\nport = @P0@\nbind = 127.0.0.1 ::1\n"

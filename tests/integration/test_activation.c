@@ -17,7 +17,7 @@
 
 #include "harness.h"
 
-#define T_MS	3000
+#define T_MS	harness_ms(3000)
 
 /* A socket bound (and for TCP listening) by the test, as systemd would bind it. */
 static int

@@ -20,7 +20,7 @@
 #include "harness.h"
 #include "helloc-run.h"
 
-#define T_MS	5000
+#define T_MS	harness_ms(5000)
 
 static const char conf[] =
     "[global]\ncontrol = @DIR@/ctl\n"

@@ -18,7 +18,7 @@
 #include "harness.h"
 #include "helloc-run.h"
 
-#define T_MS	5000
+#define T_MS	harness_ms(5000)
 
 /* Everything a connection to host:port sends until EOF, after sending in. */
 static char *

@@ -17,7 +17,7 @@
 
 #include "harness.h"
 
-#define T_MS	3000
+#define T_MS	harness_ms(3000)
 
 /*
  * One datagram to 127.0.0.1:dport that claims to come from 127.0.0.1:sport,
@@ -76,14 +76,14 @@ test_udp_self_loop(void **state)
 	spoof(d.port[0], d.port[0], "loop");
 	spoof(d.port[0], d.port[1], "loop");
 	spoof(d.port[1], d.port[0], "loop");
-	usleep(300 * 1000);
+	usleep((useconds_t)harness_ms(300) * 1000);
 	assert_int_equal(control_value(ctl, "echo", "datagrams_out"), 0);
 	assert_int_equal(control_value(ctl, "hello", "datagrams_out"), 0);
 	assert_int_equal(control_value(ctl, "echo", "refused_guard"), 2);
 	assert_int_equal(control_value(ctl, "hello", "refused_guard"), 1);
 	assert_true(log_contains(&d, "reason=guard detail=\"own address\""));
 	assert_int_equal(udp_ask("127.0.0.1", d.port[0], "Ann", 3, buf,
-	    sizeof(buf), 5000), 3);
+	    sizeof(buf), T_MS), 3);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
@@ -147,10 +147,10 @@ test_udp_source_rate(void **state)
 	udp_send_n(a2, d.port[0], 6);
 	udp_send_n(b1, d.port[1], 2);
 	udp_send_n(b2, d.port[1], 6);
-	assert_int_equal(udp_replies(a1, 300), 3);
-	assert_int_equal(udp_replies(a2, 100), 3);
-	assert_int_equal(udp_replies(b1, 100), 2);
-	assert_int_equal(udp_replies(b2, 100), 1);
+	assert_int_equal(udp_replies(a1, harness_ms(300)), 3);
+	assert_int_equal(udp_replies(a2, harness_ms(100)), 3);
+	assert_int_equal(udp_replies(b1, harness_ms(100)), 2);
+	assert_int_equal(udp_replies(b2, harness_ms(100)), 1);
 	assert_int_equal(control_value(ctl, "each", "refused_source_rate"), 6);
 	assert_int_equal(control_value(ctl, "grouped", "refused_source_rate"), 5);
 	close(a1);
@@ -175,6 +175,8 @@ test_tcp_source_rate(void **state)
 	unsigned i, greeted = 0, closed = 0;
 
 	(void)state;
+	harness_skip_valgrind("2 connections a second, and each child takes a good "
+	    "part of a second to greet under valgrind");
 	assert_int_equal(daemon_start_with(&d,
 	    "[global]\ncontrol = @DIR@/tcp.ctl\n"
 	    "[slow]\nprotocol = tcp\nport = @P0@\nbind = 127.0.0.1\n"

@@ -22,7 +22,7 @@
 #include "harness.h"
 #include "snippets.h"
 
-#define T_MS	5000
+#define T_MS	harness_ms(5000)
 
 static const char *const conf_hello =
     SN_HELLO_TCP;

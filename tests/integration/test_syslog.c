@@ -29,7 +29,7 @@
 #include "harness.h"
 #include "snippets.h"
 
-#define T_MS		5000
+#define T_MS		harness_ms(5000)
 #define RSYSLOG_MS	10000
 
 /*

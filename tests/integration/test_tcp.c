@@ -19,7 +19,7 @@
 #include "harness.h"
 #include "snippets.h"
 
-#define T_MS	5000
+#define T_MS	harness_ms(5000)
 
 /* One daemon serves every handler test: each handler on its own port. */
 static const char *const conf_all =

@@ -19,7 +19,7 @@
 #include "harness.h"
 #include "snippets.h"
 
-#define T_MS	5000
+#define T_MS	harness_ms(5000)
 
 static const char *const names[] = { "Michael", "Tracy", "Sarah" };
 

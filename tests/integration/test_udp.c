@@ -18,7 +18,7 @@
 
 #include "harness.h"
 
-#define T_MS		3000
+#define T_MS		harness_ms(3000)
 /* How long we wait to conclude that no reply is coming. */
 #define SILENCE_MS	700
 

@@ -43,6 +43,36 @@ static unsigned nconf;
 static uint16_t given[256];	/* ports handed out, never given twice */
 static size_t ngiven;
 
+int
+harness_ms(int ms)
+{
+	static int scale;
+	const char *v;
+	char *end;
+	long n;
+
+	if (scale == 0) {
+		scale = 1;
+		if ((v = getenv("HELLOD_TIMEOUT_SCALE")) != NULL && *v != '\0') {
+			n = strtol(v, &end, 10);
+			if (*end != '\0' || n < 1 || n > 100)
+				fprintf(stderr, "HELLOD_TIMEOUT_SCALE=%s is not a whole "
+				    "number from 1 to 100: ignored\n", v);
+			else
+				scale = (int)n;
+		}
+	}
+	return ms > INT_MAX / scale ? INT_MAX : ms * scale;
+}
+
+bool
+harness_valgrind(void)
+{
+	const char *v = getenv("HELLOD_VALGRIND");
+
+	return v != NULL && *v != '\0';
+}
+
 uint64_t
 now_ms(void)
 {
@@ -442,11 +472,11 @@ harness_run(char **out, char **err, const char *const args[])
 	xsnprintf(errpath, sizeof(errpath), "%s/run%u.err", tmpdir, nconf);
 	nconf++;
 	pid = spawn(argv, outpath, errpath);
-	if ((rc = wait_pid(pid, START_TIMEOUT_MS)) == -1) {
+	if ((rc = wait_pid(pid, harness_ms(START_TIMEOUT_MS))) == -1) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		untrack(pid);
-		fail_msg("hellod did not exit within %d ms", START_TIMEOUT_MS);
+		fail_msg("hellod did not exit within %d ms", harness_ms(START_TIMEOUT_MS));
 	}
 	if (out != NULL)
 		*out = harness_read_file(outpath);
@@ -541,6 +571,7 @@ start_once(struct daemon *d, const char *tmpl, enum hd_probe probe,
 	const char *argv[32];
 	size_t n = 0, i;
 	uint64_t end;
+	bool probed = false;
 	int rc;
 
 	daemon_rewrite(d, tmpl);
@@ -555,21 +586,24 @@ start_once(struct daemon *d, const char *tmpl, enum hd_probe probe,
 	d->status = -1;
 	d->pid = spawn(argv, d->out, d->log);
 
-	end = now_ms() + START_TIMEOUT_MS;
+	end = now_ms() + (uint64_t)harness_ms(START_TIMEOUT_MS);
 	while (now_ms() < end) {
 		if ((rc = wait_pid(d->pid, 0)) != -1) {
 			d->status = rc;
 			d->pid = 0;
 			return rc == 0 ? 255 : rc;
 		}
-		if (probe_ready(d, probe))
+		if (!probed)
+			probed = probe_ready(d, probe);
+		if (probed && (probe == HD_PROBE_LOG ||
+		    strstr(tmpl, "log_level") != NULL || log_contains(d, "hellod: started ")))
 			return 0;
 		sleep_ms(POLL_STEP_MS);
 	}
-	print_error("hellod not ready within %d ms\n", START_TIMEOUT_MS);
+	print_error("hellod not ready within %d ms\n", harness_ms(START_TIMEOUT_MS));
 	log_dump(d);
 	kill(d->pid, SIGKILL);
-	d->status = wait_pid(d->pid, STOP_TIMEOUT_MS);
+	d->status = wait_pid(d->pid, harness_ms(STOP_TIMEOUT_MS));
 	d->pid = 0;
 	return -1;
 }
@@ -603,7 +637,7 @@ daemon_start_with(struct daemon *d, const char *tmpl, enum hd_probe probe,
 		 * The probe's own connection made a child; let it finish so
 		 * tests that count children start from zero.
 		 */
-		proc_wait_children(d->pid, 0, 5000);
+		proc_wait_children(d->pid, 0, harness_ms(5000));
 	}
 	return rc;
 }
@@ -645,11 +679,11 @@ daemon_stop(struct daemon *d, int sig)
 	if (d->pid <= 0)
 		return d->status;
 	kill(d->pid, sig);
-	if ((rc = daemon_wait_exit(d, STOP_TIMEOUT_MS)) == -1) {
+	if ((rc = daemon_wait_exit(d, harness_ms(STOP_TIMEOUT_MS))) == -1) {
 		print_error("hellod did not exit within %d ms of signal %d\n",
-		    STOP_TIMEOUT_MS, sig);
+		    harness_ms(STOP_TIMEOUT_MS), sig);
 		kill(d->pid, SIGKILL);
-		rc = daemon_wait_exit(d, STOP_TIMEOUT_MS);
+		rc = daemon_wait_exit(d, harness_ms(STOP_TIMEOUT_MS));
 		log_dump(d);
 		return rc == -1 ? -1 : 1000 + rc;
 	}
@@ -1118,7 +1152,7 @@ control_ask(const char *path, const char *command, char *buf, size_t len)
 	assert_int_equal(send_str(fd, command), 0);
 	assert_int_equal(send_str(fd, "\n"), 0);
 	shutdown(fd, SHUT_WR);
-	n = read_all(fd, buf, len, 5000);
+	n = read_all(fd, buf, len, harness_ms(5000));
 	close(fd);
 	assert_true(n > 0);
 	return (size_t)n;

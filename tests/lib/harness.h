@@ -11,7 +11,12 @@
 /* Ports chosen per daemon; a config template names them @P0@ ... @P3@. */
 #define HD_NPORTS	4
 
-/* How daemon_start() knows the daemon is ready. */
+/*
+ * How daemon_start() knows the daemon is ready.  A TCP or UDP probe may
+ * succeed before the daemon has bound its other sockets (a slow daemon,
+ * under valgrind, shows it): it is ready when the log says "hellod: started "
+ * too, unless the template sets log_level, which may hide that line.
+ */
 enum hd_probe {
 	HD_PROBE_TCP,		/* a TCP connect to 127.0.0.1:@P0@ succeeds */
 	HD_PROBE_UDP,		/* a datagram to 127.0.0.1:@P0@ gets a reply */
@@ -35,6 +40,24 @@ struct daemon {
  */
 void	harness_init(void);
 
+/*
+ * Slow runs.  Under make check-valgrind the daemon runs under valgrind
+ * ($HELLOD_VALGRIND is set), and every wait for what must happen is
+ * longer: harness_ms(ms) is ms times $HELLOD_TIMEOUT_SCALE, a whole
+ * number (1 when unset).  The harness scales its own waits (start,
+ * stop, hellod runs, the control socket); a test scales those it passes
+ * (its T_MS), never a wait that must see nothing happen.
+ */
+int	harness_ms(int ms);
+bool	harness_valgrind(void);
+/* Skip the running case under valgrind, saying why (a cmocka skip). */
+#define harness_skip_valgrind(why) do {					\
+	if (harness_valgrind()) {					\
+		print_message("skipped under valgrind: %s\n", (why));	\
+		skip();							\
+	}								\
+} while (0)
+
 /* The temporary directory, and path names inside it. */
 const char *harness_dir(void);
 /* "DIR/name" in a static buffer of its own per call slot (4 rotating). */
@@ -54,18 +77,19 @@ char	*harness_read_file(const char *path);
 
 /*
  * Run "$HELLOD args..." (args NULL-terminated) to completion, at most
- * 10 seconds, stdout and stderr captured into malloc'ed strings when
- * out/err are not NULL.  Returns its exit code (128+N if killed by N).
+ * 10 seconds (scaled), stdout and stderr captured into malloc'ed strings
+ * when out/err are not NULL.  Returns its exit code (128+N if killed by
+ * N).
  */
 int	harness_run(char **out, char **err, const char *const args[]);
 
 /*
  * Start "$HELLOD -f -e -c CONF [extra...]" where CONF is tmpl with @P0@..
  * @P3@ replaced by fresh free ports and @DIR@ by the temporary directory.
- * Waits (10 s at most) until the probe succeeds.  Returns 0 when ready;
- * the daemon's exit code when it exited first (its stderr is printed;
- * on 71 with @P in the template it is retried with new ports); -1 when it
- * never got ready (then it is killed).
+ * Waits (10 s at most, scaled) until the probe succeeds.  Returns 0 when
+ * ready; the daemon's exit code when it exited first (its stderr is
+ * printed; on 71 with @P in the template it is retried with new ports);
+ * -1 when it never got ready (then it is killed).
  */
 int	daemon_start(struct daemon *d, const char *tmpl);
 int	daemon_start_with(struct daemon *d, const char *tmpl, enum hd_probe probe,
@@ -85,9 +109,9 @@ void	daemon_rewrite(struct daemon *d, const char *tmpl);
 void	daemon_signal(struct daemon *d, int sig);
 
 /*
- * Send sig (SIGTERM, SIGINT) and wait at most 10 s for the exit, then
- * SIGKILL.  Returns the exit code (128+N when killed by signal N); prints
- * the daemon's stderr when it is not 0.
+ * Send sig (SIGTERM, SIGINT) and wait at most 10 s (scaled) for the
+ * exit, then SIGKILL.  Returns the exit code (128+N when killed by
+ * signal N); prints the daemon's stderr when it is not 0.
  */
 int	daemon_stop(struct daemon *d, int sig);
 

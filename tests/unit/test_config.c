@@ -446,6 +446,11 @@ test_continuation(void **state)
 	    "t.ini:1: [h] missing required key \"port\"",
 	    "t.ini:3: indented line continues the value of \"protocol\" (line 2): "
 	    "a key starts at the beginning of its line");
+	/* The key above may be unknown: its name is escaped there too (fuzzing). */
+	EXPECT("[global]\nmax_\bx = 1\n  port = 9999\n",
+	    "t.ini:2: [global] unknown key \"max_\\bx\"",
+	    "t.ini:3: indented line continues the value of \"max_\\bx\" (line 2): "
+	    "a key starts at the beginning of its line");
 }
 
 static void

@@ -205,6 +205,39 @@ test_frame_empty_lines(void **state)
 	hello_frame_free(&f);
 }
 
+/*
+ * Every CR at the end of a line goes, as on UDP, so that no reply carries
+ * one (found by fuzzing: "a\r\r\n" was the message "a\r"); max_line
+ * still counts them.
+ */
+static void
+test_frame_trailing_crs(void **state)
+{
+	struct hello_frame	 f;
+	const char		*msg;
+	size_t			 len;
+
+	(void)state;
+	hello_frame_init(&f, 6);
+	feed(&f, "Sarah\r\r\n\r\r\nab\r\r");
+	expect_msg(&f, "Sarah");
+	/* A line of CRs is an empty line. */
+	expect_none(&f);
+	assert_int_equal(hello_frame_pending(&f), 4);
+	assert_int_equal(hello_frame_flush(&f, &msg, &len), HELLO_MESSAGE);
+	assert_int_equal(len, 2);
+	assert_memory_equal(msg, "ab", 2);
+	/* A CR inside stays. */
+	feed(&f, "\rx\ry\r\n");
+	expect_msg(&f, "\rx\ry");
+	/* Six bytes and a CR LF fit; a seventh, a CR, is too long. */
+	feed(&f, "abcdef\r\n");
+	expect_msg(&f, "abcdef");
+	feed(&f, "abcdef\r\r\n");
+	assert_int_equal(hello_frame_next(&f, &msg, &len), HELLO_TOO_LONG);
+	hello_frame_free(&f);
+}
+
 /* Every message of input, fed in the pieces cut at the given offsets. */
 static size_t
 frame_collect(const char *input, const size_t *cuts, size_t ncuts,
@@ -1056,6 +1089,13 @@ test_exec_split(void **state)
 	expect_split("", (const char *const[]){ NULL });
 	assert_int_equal(exec_split("x 'open", &argv, &argc, &err), -1);
 	assert_string_equal(err, "a ' is not closed");
+	/*
+	 * The words before an error are freed by count: the vector has no
+	 * NULL yet (found by fuzzing; the sanitizer build sees the overrun).
+	 */
+	assert_int_equal(exec_split("a b c 'open", &argv, &argc, &err), -1);
+	assert_null(argv);
+	assert_int_equal(argc, 0);
 	assert_int_equal(exec_split("x \"open\\\"", &argv, &argc, &err), -1);
 	assert_string_equal(err, "a \" is not closed");
 	assert_int_equal(exec_split("x \\", &argv, &argc, &err), -1);
@@ -1071,6 +1111,7 @@ main(void)
 		cmocka_unit_test(test_frame_several_lines),
 		cmocka_unit_test(test_frame_empty_lines),
 		cmocka_unit_test(test_frame_split_everywhere),
+		cmocka_unit_test(test_frame_trailing_crs),
 		cmocka_unit_test(test_frame_too_long),
 		cmocka_unit_test(test_frame_exactly_max),
 		cmocka_unit_test(test_hello_format),
