@@ -1,5 +1,6 @@
 /* Integration test harness: run the real hellod on loopback and talk to it. */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -710,6 +711,49 @@ harness_teardown(void **state)
 	return 0;
 }
 
+/* Async-signal-safe: write(2), kill(2) and _exit(2) only. */
+static void
+watchdog_fire(int sig)
+{
+	static const char msg[] = "harness: the watchdog fired: the test took "
+	    "too long; killing its daemons\n";
+	unsigned i;
+
+	(void)sig;
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	for (i = 0; i < ndaemons; i++)
+		if (started[i] > 0)
+			kill(started[i], SIGKILL);
+	_exit(99);
+}
+
+void
+harness_watchdog(unsigned seconds)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = watchdog_fire;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(seconds);
+}
+
+int
+harness_nofile(unsigned long n)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return -1;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= n)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < n)
+		rl.rlim_max = n;
+	rl.rlim_cur = n;
+	return setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 bool
 log_contains(struct daemon *d, const char *needle)
 {
@@ -724,6 +768,25 @@ log_count(struct daemon *d, const char *needle)
 
 	for (p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
 		n++;
+	free(text);
+	return n;
+}
+
+unsigned
+log_count_lines(struct daemon *d, const char *needle, const char *also)
+{
+	char	*text = harness_read_file(d->log), *line, *next;
+	unsigned n = 0;
+
+	for (line = text; *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		if (strstr(line, needle) != NULL &&
+		    (also == NULL || strstr(line, also) != NULL))
+			n++;
+	}
 	free(text);
 	return n;
 }
@@ -785,8 +848,13 @@ proc_stat(pid_t pid, char *state, pid_t *ppid)
 	return 0;
 }
 
+/*
+ * The children of parent: their count, up to max of them into out, and
+ * the zombies among them: their count, up to zmax of them into zout.
+ */
 static size_t
-scan_children(pid_t parent, pid_t *out, size_t max, unsigned *zombies)
+scan_children(pid_t parent, pid_t *out, size_t max, unsigned *zombies,
+    pid_t *zout, size_t zmax)
 {
 	DIR *dir;
 	struct dirent *de;
@@ -804,8 +872,11 @@ scan_children(pid_t parent, pid_t *out, size_t max, unsigned *zombies)
 		pid = (pid_t)atoi(de->d_name);
 		if (proc_stat(pid, &state, &ppid) == -1 || ppid != parent)
 			continue;
-		if (state == 'Z')
+		if (state == 'Z') {
+			if (*zombies < zmax && zout != NULL)
+				zout[*zombies] = pid;
 			(*zombies)++;
+		}
 		if (n < max && out != NULL)
 			out[n] = pid;
 		n++;
@@ -819,7 +890,7 @@ proc_children(pid_t pid, pid_t *out, size_t max)
 {
 	unsigned z;
 
-	return scan_children(pid, out, max, &z);
+	return scan_children(pid, out, max, &z, NULL, 0);
 }
 
 unsigned
@@ -827,8 +898,77 @@ proc_zombies(pid_t pid)
 {
 	unsigned z;
 
-	scan_children(pid, NULL, 0, &z);
+	scan_children(pid, NULL, 0, &z, NULL, 0);
 	return z;
+}
+
+unsigned
+proc_zombie_list(pid_t pid, pid_t *out, size_t max)
+{
+	unsigned z;
+
+	scan_children(pid, NULL, 0, &z, out, max);
+	return z;
+}
+
+long
+proc_rss_kib(pid_t pid)
+{
+	char	 path[64], line[256];
+	FILE	*f;
+	long	 kib = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+long
+proc_cpu_ms(pid_t pid)
+{
+	char	 path[64], buf[1024], *p;
+	unsigned long utime, stime;
+	long	 hz = sysconf(_SC_CLK_TCK);
+	ssize_t	 n;
+	int	 fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || hz <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* utime and stime, fields 14 and 15: the state and 10 numbers before them. */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1,
+	    " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &utime, &stime) != 2)
+		return -1;
+	return (long)((utime + stime) * 1000 / (unsigned long)hz);
+}
+
+int
+proc_fds(pid_t pid)
+{
+	char	 path[64];
+	DIR	*dir;
+	struct dirent *de;
+	int	 n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if ((dir = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(dir)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
 }
 
 bool
@@ -902,11 +1042,19 @@ tcp_connect_from(const char *src, const char *host, uint16_t port,
 {
 	struct sockaddr_storage ss, from;
 	socklen_t len = make_addr(host, port, &ss), flen, elen;
-	int fd, flags, err = 0;
+	int fd, flags, err = 0, one = 1;
 
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	if (src != NULL) {
+		/*
+		 * The port is chosen at connect(), for the whole 4-tuple,
+		 * not at bind() for the address alone: thousands of
+		 * connections from one source address do not run out of
+		 * ports.
+		 */
+		(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+		    sizeof(one));
 		flen = make_addr(src, 0, &from);
 		if (bind(fd, (struct sockaddr *)&from, flen) == -1) {
 			close(fd);

@@ -121,9 +121,25 @@ int	daemon_wait_exit(struct daemon *d, int timeout_ms);
 /* cmocka teardown: SIGKILL every daemon still running (after a failed test). */
 int	harness_teardown(void **state);
 
+/*
+ * Bound the whole program to seconds: then every daemon started is killed
+ * (SIGKILL), a line says so on stderr, and the program exits 99, a hard
+ * error for automake.  0 cancels.
+ */
+void	harness_watchdog(unsigned seconds);
+
+/*
+ * Raise the test process's descriptor limit (RLIMIT_NOFILE) to at least
+ * n, the hard limit too when it is lower and we may (root).  Daemons
+ * started later inherit it.  Returns 0, or -1 when it cannot be had.
+ */
+int	harness_nofile(unsigned long n);
+
 /* Log (the daemon's stderr) checks. */
 bool	log_contains(struct daemon *d, const char *needle);
 unsigned log_count(struct daemon *d, const char *needle);
+/* The lines that hold needle, and also also unless it is NULL. */
+unsigned log_count_lines(struct daemon *d, const char *needle, const char *also);
 /* Poll until needle appears at least n times; false after timeout_ms. */
 bool	log_wait_n(struct daemon *d, const char *needle, unsigned n, int timeout_ms);
 bool	log_wait(struct daemon *d, const char *needle, int timeout_ms);
@@ -132,6 +148,14 @@ void	log_dump(struct daemon *d);
 /* Processes, from /proc: children of pid (up to max into out), zombies among them. */
 size_t	proc_children(pid_t pid, pid_t *out, size_t max);
 unsigned proc_zombies(pid_t pid);
+/* The zombies among pid's children: their count, and up to max of them into out. */
+unsigned proc_zombie_list(pid_t pid, pid_t *out, size_t max);
+/* pid's resident set (VmRSS of /proc/PID/status) in KiB, or -1. */
+long	proc_rss_kib(pid_t pid);
+/* pid's open descriptors (the entries of /proc/PID/fd), or -1. */
+int	proc_fds(pid_t pid);
+/* The CPU time pid has used, user and system, not its children's, in ms; or -1. */
+long	proc_cpu_ms(pid_t pid);
 /* True when pid exists and is not a zombie. */
 bool	proc_alive(pid_t pid);
 /* Poll until pid has exactly n children; false after timeout_ms. */
