@@ -1,7 +1,9 @@
-/* The logging vocabulary: syslog with ident "hellod", a copy to stderr with -e. */
+/* The logging vocabulary: syslog as "hellod", a copy to stderr with -e or while starting. */
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
@@ -13,6 +15,7 @@
 static int	log_level = LOG_INFO;
 static int	log_facility = LOG_DAEMON;
 static bool	log_stderr;
+static bool	log_starting = true;	/* errors to stderr too, until started */
 
 static const struct {
 	const char	*name;
@@ -66,6 +69,35 @@ log_reopen(void)
 	openlog("hellod", LOG_PID, log_facility);
 }
 
+/*
+ * Under systemd, stderr may be a stream into the journal (JOURNAL_STREAM
+ * names it), where the syslog lines arrive already: a copy would show each
+ * of them twice.
+ */
+bool
+log_stderr_is_journal(void)
+{
+	const char	*stream = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat	 st;
+
+	if (stream == NULL || sscanf(stream, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return false;
+	return st.st_dev == dev && st.st_ino == ino;
+}
+
+/*
+ * Until the daemon has detached (or, in the foreground, is ready), its
+ * warnings and errors go to stderr too, as ntpd's do: a start that fails
+ * says why on the terminal that ran it, even when /dev/log is missing.
+ */
+void
+log_started(void)
+{
+	log_starting = false;
+}
+
 bool
 log_enabled(int priority)
 {
@@ -81,7 +113,8 @@ log_vmsg(int priority, const char *fmt, va_list ap)
 	if (!log_enabled(priority))
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (log_stderr)
+	if (log_stderr || (log_starting && LOG_PRI(priority) <= LOG_WARNING &&
+	    !log_stderr_is_journal()))
 		dprintf(STDERR_FILENO, "hellod[%ld]: %s\n", (long)getpid(), buf);
 	syslog(priority, "%s", buf);
 	errno = saved;

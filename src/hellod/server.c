@@ -937,6 +937,7 @@ server_run(struct config *conf, const struct server_opts *opts)
 		return rc;
 	}
 	udp_endpoints(&s.ls);
+	log_started();
 	log_listeners(&s, false);
 	log_info("hellod %s started: %zu services", PACKAGE_VERSION,
 	    conf->nservices);
