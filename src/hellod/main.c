@@ -161,8 +161,15 @@ main(int argc, char *argv[])
 
 	conf = config_load(opts.config_path, print_error, &sink, &nerr);
 	if (conf == NULL) {
-		fprintf(stderr, "hellod: %s: %u error%s, configuration not "
-		    "loaded\n", opts.config_path, nerr, nerr == 1 ? "" : "s");
+		char	 msg[512];
+
+		snprintf(msg, sizeof(msg), "%s: %u error%s, configuration not "
+		    "loaded", opts.config_path, nerr, nerr == 1 ? "" : "s");
+		/* In the journal, after the errors: by the same way as they. */
+		if (sink.to_syslog && log_stderr_is_journal())
+			syslog(LOG_ERR, "%s", msg);
+		else
+			fprintf(stderr, "hellod: %s\n", msg);
 		rc = EX_CONFIG;
 	} else if (check)
 		rc = check_only(conf, opts.config_path);

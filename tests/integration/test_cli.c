@@ -409,8 +409,7 @@ test_no_copy_on_journal(void **state)
 	    "handler = hello\n");
 	assert_int_equal(run_on_journal_stream(bad, path), 78);
 	err = harness_read_file(path);
-	assert_null(strstr(err, "bad.ini:3:"));
-	assert_non_null(strstr(err, "configuration not loaded"));
+	assert_string_equal(err, "");
 	free(err);
 
 	fd = hold_port(SOCK_STREAM, port);
@@ -425,6 +424,7 @@ test_no_copy_on_journal(void **state)
 	/* Without JOURNAL_STREAM, the same file gets the lines. */
 	assert_int_equal(harness_run(NULL, &err, ARGS("-f", "-c", bad)), 78);
 	assert_non_null(strstr(err, "bad.ini:3:"));
+	assert_non_null(strstr(err, "1 error, configuration not loaded\n"));
 	free(err);
 }
 
