@@ -129,9 +129,11 @@ exec_split(const char *text, char ***argv, size_t *argc, const char **err)
 			if (w != NULL)
 				*err = "out of memory";
 			free(w);
-			exec_strv_free(*argv);
+			/* Not NULL-terminated yet: exec_strv_free would read past it. */
+			while (*argc > 0)
+				free((*argv)[--*argc]);
+			free(*argv);
 			*argv = NULL;
-			*argc = 0;
 			return -1;
 		}
 		free(w);
