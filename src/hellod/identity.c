@@ -3,6 +3,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
+#include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
@@ -70,6 +71,7 @@ identity_drop_caps(const char *who)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
+	int	 ambient;
 
 	/* Root is root whatever its sets say: a root program gets them back. */
 	if (geteuid() == 0)
@@ -77,9 +79,18 @@ identity_drop_caps(const char *who)
 	if (caps_get(d) == 0 && (d[0].permitted | d[1].permitted |
 	    d[0].inheritable | d[1].inheritable) == 0)
 		return 0;
-	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	ambient = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	memset(d, 0, sizeof(d));
 	if (syscall(SYS_capset, &h, d) == -1) {
+		/*
+		 * Dropping is always allowed, so EPERM is a seccomp filter:
+		 * the unit's SystemCallFilter=~@privileged denies capset.
+		 * With the ambient set clear, a program run from here starts
+		 * without capabilities all the same (NoNewPrivileges= keeps
+		 * file capabilities out too).
+		 */
+		if (errno == EPERM && ambient == 0)
+			return 0;
 		log_err("%s: error op=capset", who);
 		return -1;
 	}

@@ -170,8 +170,9 @@ journal_line(int priority, long pid, const char *line)
 	    log_facility >> 3);
 	snprintf(fields[n++], sizeof(fields[0]), "SYSLOG_IDENTIFIER=hellod");
 	snprintf(fields[n++], sizeof(fields[0]), "SYSLOG_PID=%ld", pid);
+	/* "WHO: EVENT ...": the first space is the one after WHO's colon. */
 	if ((who_end = strstr(line, ": ")) != NULL &&
-	    strcspn(line, " ") == (size_t)(who_end - line)) {
+	    strcspn(line, " ") == (size_t)(who_end - line) + 1) {
 		if ((size_t)(who_end - line) != 6 || memcmp(line, "hellod", 6) != 0)
 			snprintf(fields[n++], sizeof(fields[0]),
 			    "HELLOD_SERVICE=%.*s", (int)(who_end - line), line);
