@@ -1,6 +1,7 @@
 /* The parent's listening sockets: one per service, protocol and address; kept across reloads. */
 #include <sys/socket.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -328,6 +329,52 @@ listener_build_finish(struct listener_set *out, unsigned patience_ms)
 	for (i = 0; i < out->n; i++)
 		out->v[i]->svc = out->v[i]->next_svc;
 	return 0;
+}
+
+/* One address of listener_probe: 1 when it cannot be bound now (said on out), else 0. */
+static unsigned
+probe_one(const struct service *svc, int proto, const struct bind_addr *a,
+    bool wildcard, FILE *out)
+{
+	char	 err[NET_ERRLEN], where[ADDR_STRLEN];
+
+	if (net_probe(proto, (const struct sockaddr *)&a->ss, a->len, err,
+	    sizeof(err)) == 0 || (wildcard && errno == EAFNOSUPPORT))
+		return 0;
+	fprintf(out, "hellod: warning: %s: %s %s: %s%s\n", svc->name,
+	    proto == PROTO_TCP ? "tcp" : "udp",
+	    addr_format((const struct sockaddr *)&a->ss, where, sizeof(where)),
+	    err, errno == EADDRINUSE ? " (held by another program, or by a "
+	    "running hellod)" : "");
+	return 1;
+}
+
+unsigned
+listener_probe(const struct config *conf, FILE *out)
+{
+	static const int protos[] = { PROTO_TCP, PROTO_UDP };
+	struct bind_addr wild;
+	unsigned	 busy = 0;
+	size_t		 i, j, p;
+
+	for (i = 0; i < conf->nservices; i++) {
+		const struct service *svc = &conf->services[i];
+
+		for (p = 0; svc->enabled && p < 2; p++) {
+			if (!(svc->protocols & protos[p]))
+				continue;
+			for (j = 0; j < svc->nbinds; j++)
+				busy += probe_one(svc, protos[p],
+				    &svc->binds[j], false, out);
+			if (svc->nbinds > 0)
+				continue;
+			addr_wildcard(AF_INET6, svc->port, &wild);
+			busy += probe_one(svc, protos[p], &wild, true, out);
+			addr_wildcard(AF_INET, svc->port, &wild);
+			busy += probe_one(svc, protos[p], &wild, true, out);
+		}
+	}
+	return busy;
 }
 
 /* The sockets conf asks for, indexed; -1 when out of memory. */

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "addr.h"
 
@@ -116,6 +117,14 @@ unsigned listener_restore(struct listener_set *retired, unsigned patience_ms);
 
 /* Close the holes of set. */
 void	listener_compact(struct listener_set *set);
+
+/*
+ * For hellod -t: try to bind, without listening, every address the enabled
+ * services of conf would listen on, and write a warning line to out for
+ * each that cannot be had now (in use by another program, or by this
+ * daemon running already).  Returns how many.
+ */
+unsigned listener_probe(const struct config *conf, FILE *out);
 
 /*
  * Put the sockets the service manager passed (sd_listen_fds) into pool,

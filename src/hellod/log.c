@@ -1,10 +1,12 @@
-/* The logging vocabulary: syslog with ident "hellod", a copy to stderr with -e. */
+/* The logging vocabulary: syslog or the journal, a copy to stderr with -e or while starting. */
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
@@ -23,6 +25,7 @@ static bool	log_stderr;
 static bool	log_to_journal;
 /* In a child, where lines for the journal go instead (to the parent). */
 static void	(*log_divert)(int, const char *);
+static bool	log_starting = true;	/* errors to stderr too, until started */
 
 static const struct {
 	const char	*name;
@@ -81,6 +84,35 @@ log_reopen(void)
 {
 	closelog();
 	openlog("hellod", LOG_PID, log_facility);
+}
+
+/*
+ * Under systemd, stderr may be a stream into the journal (JOURNAL_STREAM
+ * names it), where the syslog lines arrive already: a copy would show each
+ * of them twice.
+ */
+bool
+log_stderr_is_journal(void)
+{
+	const char	*stream = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat	 st;
+
+	if (stream == NULL || sscanf(stream, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return false;
+	return st.st_dev == dev && st.st_ino == ino;
+}
+
+/*
+ * Until the daemon has detached (or, in the foreground, is ready), its
+ * warnings and errors go to stderr too, as ntpd's do: a start that fails
+ * says why on the terminal that ran it, even when /dev/log is missing.
+ */
+void
+log_started(void)
+{
+	log_starting = false;
 }
 
 bool
@@ -188,11 +220,12 @@ log_journal_line(int priority, long pid, const char *line)
 #endif
 }
 
-/* A finished line: to stderr too with -e, then to syslog or the journal. */
+/* A finished line: to stderr too with -e (errors while starting), then to syslog or the journal. */
 static void
 log_line(int priority, const char *line)
 {
-	if (log_stderr)
+	if (log_stderr || (log_starting && LOG_PRI(priority) <= LOG_WARNING &&
+	    !log_stderr_is_journal()))
 		dprintf(STDERR_FILENO, "hellod[%ld]: %s\n", (long)getpid(), line);
 	if (!log_to_journal)
 		syslog(priority, "%s", line);

@@ -1,4 +1,4 @@
-/* The logging vocabulary: syslog, a copy to stderr with -e, and strvis of network bytes. */
+/* The logging vocabulary: syslog, stderr with -e or while starting, strvis of network bytes. */
 #ifndef HELLOD_LOG_H
 #define HELLOD_LOG_H
 
@@ -42,6 +42,14 @@ void	log_journal_line(int priority, long pid, const char *line);
 void	log_divert_to(void (*fn)(int priority, const char *line));
 /* In a forked child: drop the parent's syslog socket; the next line opens one lazily. */
 void	log_reopen(void);
+/*
+ * Start-up is over (detached, or ready in the foreground): from now on only
+ * -e copies lines to stderr.  Until then warnings and errors go there too,
+ * unless stderr is the journal, which receives the syslog lines already.
+ */
+void	log_started(void);
+/* True when stderr is systemd's stream into the journal (JOURNAL_STREAM). */
+bool	log_stderr_is_journal(void);
 
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

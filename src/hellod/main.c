@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "identity.h"
+#include "listener.h"
 #include "log.h"
 #include "server.h"
 
@@ -67,13 +68,17 @@ struct errsink {
 	bool	 to_syslog;
 };
 
-/* Configuration errors go to stderr as FILE:LINE: message, and to syslog when starting. */
+/*
+ * Configuration errors go to stderr as FILE:LINE: message, and to syslog
+ * when starting; once only when stderr is the journal that syslog reaches.
+ */
 static void
 print_error(void *arg, const char *msg)
 {
 	const struct errsink *sink = arg;
 
-	fprintf(stderr, "%s\n", msg);
+	if (!sink->to_syslog || !log_stderr_is_journal())
+		fprintf(stderr, "%s\n", msg);
 	if (sink->to_syslog)
 		syslog(LOG_ERR, "%s", msg);
 }
@@ -86,6 +91,12 @@ check_only(struct config *conf, const char *path)
 		config_free(conf);
 		return EX_CONFIG;
 	}
+	/*
+	 * A port taken is a warning: it may be this daemon's own.  As the
+	 * unit's ExecReload= (MAINPID set), it is: say nothing then.
+	 */
+	if (getenv("MAINPID") == NULL)
+		listener_probe(conf, stderr);
 	printf("configuration OK: %s\n", path);
 	config_summary(conf, stdout);
 	config_free(conf);
@@ -150,8 +161,15 @@ main(int argc, char *argv[])
 
 	conf = config_load(opts.config_path, print_error, &sink, &nerr);
 	if (conf == NULL) {
-		fprintf(stderr, "hellod: %s: %u error%s, configuration not "
-		    "loaded\n", opts.config_path, nerr, nerr == 1 ? "" : "s");
+		char	 msg[512];
+
+		snprintf(msg, sizeof(msg), "%s: %u error%s, configuration not "
+		    "loaded", opts.config_path, nerr, nerr == 1 ? "" : "s");
+		/* In the journal, after the errors: by the same way as they. */
+		if (sink.to_syslog && log_stderr_is_journal())
+			syslog(LOG_ERR, "%s", msg);
+		else
+			fprintf(stderr, "hellod: %s\n", msg);
 		rc = EX_CONFIG;
 	} else if (check)
 		rc = check_only(conf, opts.config_path);

@@ -46,8 +46,9 @@ net_set_nonblock(int fd, int on)
 	return fcntl(fd, F_SETFL, fl);
 }
 
-int
-net_listen(int proto, const struct sockaddr *sa, socklen_t salen,
+/* A socket bound to sa with every option net_listen sets; -1 with err filled. */
+static int
+net_bind(int proto, const struct sockaddr *sa, socklen_t salen,
     char *err, size_t errlen)
 {
 	int	 type = proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
@@ -71,9 +72,37 @@ net_listen(int proto, const struct sockaddr *sa, socklen_t salen,
 		return net_fail(fd, "setsockopt PKTINFO", err, errlen);
 	if (bind(fd, sa, salen) == -1)
 		return net_fail(fd, "bind", err, errlen);
+	return fd;
+}
+
+int
+net_listen(int proto, const struct sockaddr *sa, socklen_t salen,
+    char *err, size_t errlen)
+{
+	int	 fd;
+
+	if ((fd = net_bind(proto, sa, salen, err, errlen)) == -1)
+		return -1;
 	if (proto == PROTO_TCP && listen(fd, SOMAXCONN) == -1)
 		return net_fail(fd, "listen", err, errlen);
 	return fd;
+}
+
+/*
+ * Bind and close at once, never listen: with SO_REUSEADDR the bind fails
+ * only where another socket listens (or holds the address otherwise),
+ * and no client can be accepted meanwhile.
+ */
+int
+net_probe(int proto, const struct sockaddr *sa, socklen_t salen,
+    char *err, size_t errlen)
+{
+	int	 fd;
+
+	if ((fd = net_bind(proto, sa, salen, err, errlen)) == -1)
+		return -1;
+	close(fd);
+	return 0;
 }
 
 int

@@ -19,6 +19,14 @@ int	net_listen(int proto, const struct sockaddr *sa, socklen_t salen,
 	    char *err, size_t errlen);
 
 /*
+ * Could net_listen bind sa now?  A socket is bound the same way and closed
+ * again.  Returns 0, or -1 with err filled and errno kept (EADDRINUSE:
+ * another socket has it, perhaps a running hellod's own).
+ */
+int	net_probe(int proto, const struct sockaddr *sa, socklen_t salen,
+	    char *err, size_t errlen);
+
+/*
  * Prepare a socket someone else bound (socket activation) as net_listen
  * would have: non-blocking, close-on-exec, and for UDP the options that
  * tell where a datagram arrived.  Returns 0, or -1 with err filled.

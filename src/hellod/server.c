@@ -1014,6 +1014,7 @@ server_run(struct config *conf, const struct server_opts *opts)
 		return rc;
 	}
 	udp_endpoints(&s.ls);
+	log_started();
 	log_listeners(&s, false);
 	log_info("hellod: started version=%s pid=%ld services=%zu enabled=%zu "
 	    "config=%s", PACKAGE_VERSION, (long)getpid(), conf->nservices,

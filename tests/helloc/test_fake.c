@@ -34,6 +34,7 @@
 #define HALF_BULK	100000
 
 static int greeting_delay_ms;
+static bool farewell;		/* serve_tcp_hello answers the quit word */
 static pid_t fake_pid;		/* the server running, for the teardown */
 static int netns_back = -1;	/* the network namespace to return to */
 
@@ -172,7 +173,11 @@ serve_udp_lossy(int fd)
 	}
 }
 
-/* hello over TCP, one connection at a time, greeting after greeting_delay_ms. */
+/*
+ * hello over TCP, one connection at a time, greeting after
+ * greeting_delay_ms, and a line of farewell after the quit word when
+ * farewell is set.
+ */
 static void
 serve_tcp_hello(int lfd)
 {
@@ -187,8 +192,11 @@ serve_tcp_hello(int lfd)
 		send_str(fd, "Welcome!\r\n");
 		while ((n = read_line(fd, line, sizeof(line), 5000)) > 0) {
 			line[strcspn(line, "\r\n")] = '\0';
-			if (strcmp(line, "exit") == 0)
+			if (strcmp(line, "exit") == 0) {
+				if (farewell)
+					send_str(fd, "Bye!\r\n");
 				break;
+			}
 			snprintf(reply, sizeof(reply), "Hello, %s!\r\n", line);
 			send_str(fd, reply);
 		}
@@ -249,24 +257,28 @@ test_udp_late_reply(void **state)
 }
 
 /*
- * A greeting later than the client's wait for it is taken for the first
- * reply, and every reply shifts by one: the one line too many at the end
- * gives it away, and the run fails instead of looking right.
+ * A greeting later than the client's wait for it (a server that socket
+ * activation starts on this connection) is read where the first reply was
+ * expected, and every reply where the one before was: the lines printed are
+ * the same, and the reply to the last message, which comes after the quit
+ * word, is printed too.  One line more than that is still an error.
  */
 static void
 test_tcp_late_greeting(void **state)
 {
+	const char *want = "Welcome!\nHello, Michael!\nHello, Tracy!\nHello, Sarah!\n";
 	struct hc_run r;
 	char port[8];
 	pid_t pid;
 
 	(void)state;
 	greeting_delay_ms = 0;
+	farewell = false;
 	pid = fake_start(SOCK_STREAM, serve_tcp_hello, port);
 	helloc_run(&r, NULL, T_MS, (const char *const[]){ "127.0.0.1", port, "Michael",
-	    "Tracy", NULL });
+	    "Tracy", "Sarah", NULL });
 	assert_int_equal(r.status, 0);
-	assert_string_equal(r.out, "Welcome!\nHello, Michael!\nHello, Tracy!\n");
+	assert_string_equal(r.out, want);
 	helloc_run_free(&r);
 	fake_stop(pid);
 
@@ -275,9 +287,32 @@ test_tcp_late_greeting(void **state)
 	helloc_run(&r, NULL, T_MS, (const char *const[]){ "127.0.0.1", port, "Michael",
 	    "Tracy", "Sarah", NULL });
 	fake_stop(pid);
+	if (r.status != 0)
+		fail_msg("exit %d: %s", r.status, r.err);
+	assert_string_equal(r.out, want);
+	assert_string_equal(r.err, "");
+	helloc_run_free(&r);
+
+	/* A line after the last reply: on time or late, the greeting does not excuse it. */
+	farewell = true;
+	pid = fake_start(SOCK_STREAM, serve_tcp_hello, port);
+	helloc_run(&r, NULL, T_MS, (const char *const[]){ "127.0.0.1", port, "Michael",
+	    "Tracy", "Sarah", NULL });
+	fake_stop(pid);
 	assert_int_equal(r.status, 1);
-	assert_string_equal(r.out, "Welcome!\nHello, Michael!\nHello, Tracy!\n");
-	assert_non_null(strstr(r.err, "one line more than the replies: \"Hello, Sarah!\""));
+	assert_string_equal(r.out, want);
+	assert_non_null(strstr(r.err, "one line more than the replies: \"Bye!\""));
+	helloc_run_free(&r);
+
+	greeting_delay_ms = 0;
+	pid = fake_start(SOCK_STREAM, serve_tcp_hello, port);
+	helloc_run(&r, NULL, T_MS, (const char *const[]){ "127.0.0.1", port, "Michael",
+	    NULL });
+	fake_stop(pid);
+	farewell = false;
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.out, "Welcome!\nHello, Michael!\n");
+	assert_non_null(strstr(r.err, "one line more than the replies: \"Bye!\""));
 	helloc_run_free(&r);
 }
 

@@ -1,11 +1,13 @@
-/* Integration: the command line, -t, exit codes, the pidfile, a busy port. */
+/* Integration: the command line, -t, exit codes, the pidfile, a busy port, errors on stderr. */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -318,6 +320,162 @@ test_udp_port_in_use(void **state)
 	assert_true(log_contains(&d, "busy: listen_failed proto=udp addr=127.0.0.1:"));
 }
 
+/*
+ * Without -e, a start that fails says why on stderr all the same, and not
+ * in syslog only: a port in use (71) in the foreground and when detaching,
+ * and a pidfile held by a running instance (73).
+ */
+static void
+test_start_errors_on_stderr(void **state)
+{
+	const char *path = harness_path("busy.ini");
+	const char *pidfile = harness_path("busy.pid");
+	uint16_t port = harness_free_port();
+	struct daemon d;
+	char want[512], *err;
+	int fd;
+
+	(void)state;
+	fd = hold_port(SOCK_STREAM, port);
+	harness_write_file(path, "[busy]\nprotocol = tcp\nport = %u\n"
+	    "bind = 127.0.0.1\nhandler = hello\n", port);
+	snprintf(want, sizeof(want), "busy: listen_failed proto=tcp "
+	    "addr=127.0.0.1:%u error=\"bind: Address already in use\"\n", port);
+	assert_int_equal(harness_run(NULL, &err, ARGS("-f", "-c", path)), 71);
+	assert_non_null(strstr(err, want));
+	free(err);
+	assert_int_equal(harness_run(NULL, &err, ARGS("-p", pidfile, "-c", path)),
+	    71);
+	assert_non_null(strstr(err, want));
+	free(err);
+	close(fd);
+
+	assert_int_equal(daemon_start_with(&d, good_conf, HD_PROBE_TCP,
+	    ARGS("-p", pidfile)), 0);
+	assert_int_equal(harness_run(NULL, &err, ARGS("-f", "-p", pidfile, "-c",
+	    path)), 73);
+	snprintf(want, sizeof(want), "hellod: pidfile_error path=%s "
+	    "detail=running pid=%ld\n", pidfile, (long)d.pid);
+	assert_non_null(strstr(err, want));
+	free(err);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
+/*
+ * Run "$HELLOD -f -c conf" with stderr into path, and JOURNAL_STREAM naming
+ * that file, as systemd names its stream into the journal.  Returns the
+ * exit code.
+ */
+static int
+run_on_journal_stream(const char *conf, const char *path)
+{
+	char	 env[64];
+	struct stat st;
+	pid_t	 pid;
+	int	 fd, status;
+
+	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) != -1);
+	assert_int_equal(fstat(fd, &st), 0);
+	snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino);
+	fflush(stderr);
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		dup2(fd, STDERR_FILENO);
+		setenv("JOURNAL_STREAM", env, 1);
+		execl(getenv("HELLOD"), "hellod", "-f", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/*
+ * Under systemd, stderr is the journal, which receives the syslog lines
+ * already: configuration errors and start-up errors are not written twice.
+ */
+static void
+test_no_copy_on_journal(void **state)
+{
+	const char *bad = harness_path("bad.ini"), *busy = harness_path("busy.ini");
+	const char *path = harness_path("stream.err");
+	uint16_t port = harness_free_port();
+	char *err;
+	int fd;
+
+	(void)state;
+	harness_write_file(bad, "[hello]\nprotocol = tcp\nport = 0\n"
+	    "handler = hello\n");
+	assert_int_equal(run_on_journal_stream(bad, path), 78);
+	err = harness_read_file(path);
+	assert_string_equal(err, "");
+	free(err);
+
+	fd = hold_port(SOCK_STREAM, port);
+	harness_write_file(busy, "[busy]\nprotocol = tcp\nport = %u\n"
+	    "bind = 127.0.0.1\nhandler = hello\n", port);
+	assert_int_equal(run_on_journal_stream(busy, path), 71);
+	close(fd);
+	err = harness_read_file(path);
+	assert_string_equal(err, "");
+	free(err);
+
+	/* Without JOURNAL_STREAM, the same file gets the lines. */
+	assert_int_equal(harness_run(NULL, &err, ARGS("-f", "-c", bad)), 78);
+	assert_non_null(strstr(err, "bad.ini:3:"));
+	assert_non_null(strstr(err, "1 error, configuration not loaded\n"));
+	free(err);
+}
+
+/*
+ * -t warns about a port another program holds, and still exits 0: the
+ * holder may be the running daemon itself.  Run by the unit's ExecReload=
+ * (MAINPID set) it is, and -t says nothing.
+ */
+static void
+test_check_port_in_use(void **state)
+{
+	const char *path = harness_path("probe.ini");
+	uint16_t port = harness_free_port();
+	char want[160], *out, *err;
+	int fd;
+
+	(void)state;
+	harness_write_file(path, "[busy]\nprotocol = tcp udp\nport = %u\n"
+	    "bind = 127.0.0.1\nhandler = hello\n", port);
+	assert_int_equal(harness_run(&out, &err, ARGS("-t", "-c", path)), 0);
+	assert_string_equal(err, "");
+	free(out);
+	free(err);
+
+	fd = hold_port(SOCK_STREAM, port);
+	assert_int_equal(harness_run(&out, &err, ARGS("-t", "-c", path)), 0);
+	snprintf(want, sizeof(want), "hellod: warning: busy: tcp 127.0.0.1:%u: "
+	    "bind: Address already in use (held by another program, or by a "
+	    "running hellod)\n", port);
+	assert_string_equal(err, want);
+	assert_non_null(strstr(out, "configuration OK"));
+	free(out);
+	free(err);
+
+	setenv("MAINPID", "1", 1);
+	assert_int_equal(harness_run(&out, &err, ARGS("-t", "-c", path)), 0);
+	unsetenv("MAINPID");
+	assert_string_equal(err, "");
+	free(out);
+	free(err);
+	close(fd);
+
+	fd = hold_port(SOCK_DGRAM, port);
+	assert_int_equal(harness_run(&out, &err, ARGS("-t", "-c", path)), 0);
+	assert_non_null(strstr(err, "warning: busy: udp 127.0.0.1:"));
+	assert_null(strstr(err, "busy: tcp"));
+	free(out);
+	free(err);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -333,6 +491,10 @@ main(void)
 		cmocka_unit_test_teardown(test_pidfile_unsafe, harness_teardown),
 		cmocka_unit_test_teardown(test_port_in_use, harness_teardown),
 		cmocka_unit_test_teardown(test_udp_port_in_use, harness_teardown),
+		cmocka_unit_test_teardown(test_start_errors_on_stderr,
+		    harness_teardown),
+		cmocka_unit_test(test_no_copy_on_journal),
+		cmocka_unit_test(test_check_port_in_use),
 	};
 
 	harness_init();

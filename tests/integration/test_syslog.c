@@ -312,6 +312,8 @@ all_lines_under(pid_t pid, const char *facility)
 	const char *sev[] = { "emerg", "alert", "crit", "err", "warning",
 	    "notice", "info", "debug" };
 
+	/* Every line the daemon sent is in the file before we count. */
+	syslog_barrier();
 	snprintf(any, sizeof(any), " hellod[%ld]: ", (long)pid);
 	free(line_scan("", any, NULL, &nall));
 	nmine = 0;

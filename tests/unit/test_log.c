@@ -1,11 +1,15 @@
-/* Unit tests: log_vis (network bytes made safe for a log line) and the name tables. */
+/* Unit tests: log_vis (network bytes made safe), the name tables, stderr while starting. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -105,6 +109,98 @@ test_enabled(void **state)
 	assert_true(log_enabled(LOG_DEBUG));
 }
 
+/* Point stderr at a fresh temporary file; returns the saved stderr. */
+static int
+stderr_to(char *path)
+{
+	int	 fd, saved;
+
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_true((saved = dup(STDERR_FILENO)) != -1);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	close(fd);
+	return saved;
+}
+
+/* Put stderr back; returns what was written to the file, which is removed. */
+static char *
+stderr_back(int saved, const char *path)
+{
+	char	*text;
+	FILE	*fp;
+	long	 n;
+
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	assert_non_null(fp = fopen(path, "r"));
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	assert_non_null(text = calloc(1, (size_t)n + 1));
+	assert_int_equal(fread(text, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	unlink(path);
+	return text;
+}
+
+/*
+ * Until start-up is over, warnings and errors go to stderr too (without
+ * -e), unless stderr is the journal; afterwards only -e copies lines.
+ * One test, in this order: log_started() cannot be undone.
+ */
+static void
+test_stderr_while_starting(void **state)
+{
+	char	 path[] = "/tmp/test_log.XXXXXX", env[64], *text;
+	struct stat st;
+	int	 saved;
+
+	(void)state;
+	log_init(LOG_USER, LOG_DEBUG, false);
+	unsetenv("JOURNAL_STREAM");
+	saved = stderr_to(path);
+	log_info("test_log: an info line");
+	log_warnx("test_log: a warning");
+	log_errx("test_log: an error");
+	text = stderr_back(saved, path);
+	assert_null(strstr(text, "an info line"));
+	assert_non_null(strstr(text, "]: test_log: a warning\n"));
+	assert_non_null(strstr(text, "]: test_log: an error\n"));
+	free(text);
+
+	/* stderr is the journal stream: the syslog line is enough there. */
+	strcpy(path, "/tmp/test_log.XXXXXX");
+	saved = stderr_to(path);
+	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+	snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", env, 1);
+	assert_true(log_stderr_is_journal());
+	log_errx("test_log: an error for the journal");
+	unsetenv("JOURNAL_STREAM");
+	assert_false(log_stderr_is_journal());
+	text = stderr_back(saved, path);
+	assert_string_equal(text, "");
+	free(text);
+
+	strcpy(path, "/tmp/test_log.XXXXXX");
+	saved = stderr_to(path);
+	log_started();
+	log_errx("test_log: an error after the start");
+	text = stderr_back(saved, path);
+	assert_string_equal(text, "");
+	free(text);
+
+	/* -e copies every line, started or not. */
+	strcpy(path, "/tmp/test_log.XXXXXX");
+	saved = stderr_to(path);
+	log_init(LOG_USER, LOG_DEBUG, true);
+	log_info("test_log: an info line with -e");
+	text = stderr_back(saved, path);
+	assert_non_null(strstr(text, "]: test_log: an info line with -e\n"));
+	free(text);
+}
+
 int
 main(void)
 {
@@ -117,6 +213,7 @@ main(void)
 		cmocka_unit_test(test_vis_empty),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_enabled),
+		cmocka_unit_test(test_stderr_while_starting),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
