@@ -22,7 +22,7 @@
 #include "harness.h"
 #include "helloc-run.h"
 
-#define T_MS	10000
+#define T_MS	harness_ms(10000)
 
 /* hello takes one connection per client; echo refuses every loopback client. */
 static const char conf[] =

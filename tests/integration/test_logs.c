@@ -19,7 +19,7 @@
 
 #include "harness.h"
 
-#define T_MS	5000
+#define T_MS	harness_ms(5000)
 
 /*
  * "WHO: EVENT key=value ...": WHO a section name or "hellod", EVENT a
