@@ -86,6 +86,18 @@ child_linger(int fd)
 	close(fd);
 }
 
+/* " via=BALANCER" for the log lines of a connection that came through one, or "". */
+static const char *
+child_via(const struct conn *c)
+{
+	static char via[ADDR_STRLEN + 8];
+
+	if (c->via[0] == '\0')
+		return "";
+	snprintf(via, sizeof(via), " via=%s", c->via);
+	return via;
+}
+
 static void
 child_log_end(const struct conn *c, uint64_t start)
 {
@@ -98,8 +110,9 @@ child_log_end(const struct conn *c, uint64_t start)
 		status[0] = ' ';
 		exec_outcome(&r, status + 1, sizeof(status) - 1);
 	}
-	log_info("%s: end peer=%s reason=%s duration=%llu.%03llu in=%llu out=%llu%s",
-	    c->svc->name, c->peername, conn_end_name(c->end),
+	log_info("%s: end peer=%s%s reason=%s duration=%llu.%03llu in=%llu "
+	    "out=%llu%s", c->svc->name, c->peername, child_via(c),
+	    conn_end_name(c->end),
 	    (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000),
 	    (unsigned long long)c->bytes_in, (unsigned long long)c->bytes_out,
 	    status);
@@ -165,7 +178,8 @@ child_report(const struct conn *c)
 
 
 void
-child_run(struct service *svc, int cfd, unsigned long connnum)
+child_run(struct service *svc, int cfd, unsigned long connnum,
+    const struct proxy_hdr *ph, const struct sockaddr *via)
 {
 	struct conn	 c;
 	uint64_t	 start = util_now_ms();
@@ -174,12 +188,15 @@ child_run(struct service *svc, int cfd, unsigned long connnum)
 	cfd = CHILD_FD;
 	conn_init(&c, cfd, svc);
 	c.connnum = connnum;
+	if (ph != NULL)
+		conn_proxied(&c, ph, via);
 	setproctitle("%s %s", svc->name, c.peername);
 	if (identity_switch(svc->user, svc->group, svc->name, true) == -1 ||
 	    identity_drop_caps(svc->name) == -1)
 		_exit(EX_OSERR);
 	if (svc->log_connections)
-		log_info("%s: connect peer=%s", svc->name, c.peername);
+		log_info("%s: connect peer=%s%s", svc->name, c.peername,
+		    child_via(&c));
 	svc->handler->tcp(&c);
 	if (svc->log_connections)
 		child_log_end(&c, start);

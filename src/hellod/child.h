@@ -3,6 +3,7 @@
 #define HELLOD_CHILD_H
 
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <stdint.h>
 
 struct service;
@@ -12,10 +13,13 @@ struct service;
  * other descriptor, set the process title, switch to the service's user
  * and drop every capability, log, run the handler, log the end, and
  * _exit.  connnum is the client's connections to the service now, this
- * one too.  Never returns.
+ * one too.  ph, when not NULL, is the PROXY header the balancer at via
+ * sent before it (see conn_proxied).  Never returns.
  */
+struct proxy_hdr;
 __attribute__((noreturn))
-void	child_run(struct service *svc, int cfd, unsigned long connnum);
+void	child_run(struct service *svc, int cfd, unsigned long connnum,
+	    const struct proxy_hdr *ph, const struct sockaddr *via);
 
 /*
  * The first steps of any child: the signals back to the child's (SIGTERM

@@ -206,6 +206,27 @@ check_tcp_only(struct parse *p, const struct sect *s)
 }
 
 /*
+ * proxy_protocol and proxy_from go together, and a PROXY header starts a
+ * TCP connection: a service that has UDP too cannot ask for one.
+ */
+static void
+check_proxy(struct parse *p, const struct sect *s)
+{
+	int	 pline = config_key_line(s, "proxy_protocol", IN_SERVICE);
+	int	 fline = config_key_line(s, "proxy_from", IN_SERVICE);
+
+	if (pline != 0 && fline == 0)
+		config_sect_error(p, s, pline, "proxy_protocol: needs proxy_from, "
+		    "the addresses of the balancers that may send a header");
+	if (fline != 0 && pline == 0)
+		config_sect_error(p, s, fline, "proxy_from: without proxy_protocol");
+	if (pline != 0 && (s->svc.protocols & PROTO_UDP) &&
+	    (s->svc.protocols & PROTO_TCP))
+		config_sect_error(p, s, pline, "proxy_protocol: only for tcp, and "
+		    "the service has udp too");
+}
+
+/*
  * What a service leaves unset of user, group and log_peer comes from
  * [global], and counts as its own for a reload's "changed".
  */
@@ -268,6 +289,7 @@ check_service(struct parse *p, struct sect *s)
 		svc->source_rate_udp = UDP_SOURCE_RATE;
 	}
 	check_tcp_only(p, s);
+	check_proxy(p, s);
 	svc->limited = svc->allow.n > 0 || svc->deny.n > 0 ||
 	    svc->per_source != 0 || svc->source_rate_tcp != 0 ||
 	    svc->max_connections != 0 || svc->rate != 0;

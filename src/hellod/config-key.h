@@ -7,7 +7,7 @@
 enum key_type {
 	KEY_STRING, KEY_BOOL, KEY_DURATION, KEY_UINT, KEY_PROTOCOLS, KEY_PORT,
 	KEY_BINDS, KEY_HANDLER, KEY_FACILITY, KEY_LEVEL, KEY_LOG_PEER,
-	KEY_RATE, KEY_PREFIXES, KEY_ACL, KEY_LOG,
+	KEY_RATE, KEY_PREFIXES, KEY_ACL, KEY_LOG, KEY_PROXY,
 };
 
 /* Where a key may appear. */
@@ -15,7 +15,6 @@ enum key_type {
 #define IN_SERVICE	0x2
 
 #define KEY_REQUIRED	0x01	/* every service (of its handler) must set it */
-#define KEY_UNSUPPORTED	0x04	/* documented, not in this version: always an error */
 #define KEY_NONEMPTY	0x08
 #define KEY_TEMPLATE	0x10	/* exactly one %s */
 #define KEY_SOCKPATH	0x20	/* fits sun_path; "none" is none */

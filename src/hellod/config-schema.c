@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "acl.h"
+#include "proxy.h"
 #include "addr.h"
 #include "config.h"
 #include "config-impl.h"
@@ -28,8 +29,6 @@
 			.size = sizeof(((struct global *)0)->f)
 #define SERVICE(f)	.scope = IN_SERVICE, .offset = offsetof(struct service, f), \
 			.size = sizeof(((struct service *)0)->f)
-#define UNSUPPORTED(n)	{ .name = (n), .scope = IN_GLOBAL | IN_SERVICE, \
-			.flags = KEY_UNSUPPORTED }
 
 /*
  * The schema: every key of hellod.ini but the handlers' own (each
@@ -81,8 +80,9 @@ const struct key config_keys[] = {
 	{ .name = "refuse_message", .type = KEY_STRING, .flags = KEY_NONEMPTY | KEY_TCP,
 	    SERVICE(refuse_message) },
 
-	UNSUPPORTED("proxy_protocol"),
-	UNSUPPORTED("proxy_from"),
+	{ .name = "proxy_protocol", .type = KEY_PROXY, .flags = KEY_TCP,
+	    SERVICE(proxy_versions) },
+	{ .name = "proxy_from", .type = KEY_ACL, .flags = KEY_TCP, SERVICE(proxy_from) },
 };
 _Static_assert(sizeof(config_keys) / sizeof(config_keys[0]) == NKEYS,
     "NKEYS in config-impl.h must count the keys of the schema");
@@ -530,6 +530,10 @@ config_set_value(struct parse *p, struct sect *s, const struct key *k, const cha
 		}
 		err = "must be syslog or journal";
 		break;
+	case KEY_PROXY:
+		if (proxy_parse_versions(v, (unsigned *)(void *)dst, &err) == 0)
+			return 0;
+		break;
 	case KEY_LOG_PEER:
 		for (i = 0; i <= LOG_PEER_NONE; i++) {
 			if (strcmp(v, log_peer_names[i]) == 0) {
@@ -575,7 +579,7 @@ config_free_values(const struct key *keys, size_t n, int scope, void *base)
 
 	for (i = 0; keys != NULL && i < n && keys[i].name != NULL; i++) {
 		k = &keys[i];
-		if (!(k->scope & scope) || (k->flags & KEY_UNSUPPORTED))
+		if (!(k->scope & scope))
 			continue;
 		if (k->type == KEY_ACL)
 			acl_free((struct acl *)(void *)((char *)base + k->offset));

@@ -152,11 +152,6 @@ key_apply(struct parse *p, struct sect *s, const char *name, const char *value,
 		return;
 	}
 	s->keyline[idx] = line;
-	if (k->flags & KEY_UNSUPPORTED) {
-		config_sect_error(p, s, line,
-		    "%s: not supported by this version of hellod", name);
-		return;
-	}
 	if (s->global)
 		base = s->discard ? (void *)&s->gscratch : (void *)&p->conf->global;
 	else

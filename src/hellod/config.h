@@ -40,6 +40,8 @@ struct service {
 	unsigned	 rate;		/* connections or datagrams a second; 0: unlimited */
 	unsigned	 max_duration_ms; /* TCP: a connection's longest life; 0: none */
 	char		*refuse_message; /* TCP: a line to a refused client, or NULL */
+	unsigned	 proxy_versions; /* PROXY_V1 | PROXY_V2 a header must be; 0: none */
+	struct acl	 proxy_from;	/* the balancers that may send one */
 	bool		 limited;	/* TCP: a check between accept and fork */
 	bool		 limited_udp;	/* UDP: a check before the handler */
 	bool		 log_connections;

@@ -12,6 +12,7 @@
 
 #include "addr.h"
 #include "conn.h"
+#include "proxy.h"
 #include "util.h"
 #include "config.h"
 
@@ -74,6 +75,25 @@ conn_init(struct conn *c, int fd, const struct service *svc)
 	c->last_io_ms = util_now_ms();
 	if (svc != NULL && svc->max_duration_ms != 0)
 		c->end_ms = c->last_io_ms + svc->max_duration_ms;
+}
+
+void
+conn_proxied(struct conn *c, const struct proxy_hdr *h, const struct sockaddr *via)
+{
+	addr_format_host(via, c->via, sizeof(c->via));
+	if (h->local) {
+		/* The balancer itself, as accept() saw it: a health check may be gone already. */
+		c->peer.len = via->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
+		    sizeof(struct sockaddr_in6);
+		memcpy(&c->peer.ss, via, c->peer.len);
+	} else {
+		memcpy(&c->peer.ss, &h->src, h->srclen);
+		c->peer.len = h->srclen;
+		memcpy(&c->local.ss, &h->dst, h->dstlen);
+		c->local.len = h->dstlen;
+	}
+	addr_format_peer((struct sockaddr *)&c->peer.ss, c->svc != NULL ?
+	    c->svc->log_peer : LOG_PEER_FULL, c->peername, sizeof(c->peername));
 }
 
 volatile sig_atomic_t conn_stopping;

@@ -40,6 +40,7 @@ struct conn {
 	struct bind_addr peer;
 	struct bind_addr local;
 	char		 peername[ADDR_STRLEN];	/* as log_peer asks, for log lines */
+	char		 via[ADDR_STRLEN];	/* the balancer of a PROXY header, or "" */
 	uint64_t	 bytes_in;
 	uint64_t	 bytes_out;
 	uint64_t	 last_io_ms;	/* monotonic time of the last byte either way */
@@ -60,6 +61,16 @@ extern volatile sig_atomic_t conn_stopping;
 
 /* Fill c for a new connection on fd (peer, local, peername, last_io_ms). */
 void conn_init(struct conn *c, int fd, const struct service *svc);
+
+/*
+ * The connection came through a balancer at via (as accept() saw it),
+ * whose PROXY header h named the client: the peer and local addresses
+ * become the header's; when it named none (a health check, v1 UNKNOWN)
+ * the peer is the balancer.  via is kept for the log lines.
+ */
+struct proxy_hdr;
+void conn_proxied(struct conn *c, const struct proxy_hdr *h,
+    const struct sockaddr *via);
 
 /*
  * Read at most len bytes.  Waits at most timeout_ms (-1: no limit of its

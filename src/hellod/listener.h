@@ -21,7 +21,8 @@ struct listener_set {
 
 /* What an epoll event points at: every source starts with its kind. */
 enum source_kind {
-	SRC_SIGNAL, SRC_CONTROL, SRC_CONTROL_CLIENT, SRC_REPORT, SRC_TCP, SRC_UDP
+	SRC_SIGNAL, SRC_CONTROL, SRC_CONTROL_CLIENT, SRC_REPORT, SRC_TCP, SRC_UDP,
+	SRC_PROXY
 };
 
 struct listener {

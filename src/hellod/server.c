@@ -27,6 +27,7 @@
 #include "log.h"
 #include "net.h"
 #include "notify.h"
+#include "proxy-wait.h"
 #include "server.h"
 #include "service.h"
 #include "status.h"
@@ -48,6 +49,7 @@ struct server {
 	struct listener_set ls;
 	struct listener_set pool;	/* passed by the service manager, unused */
 	struct control	 ctl;
+	struct proxy_waiting pw;	/* connections waiting for a PROXY header */
 	int		 epfd;
 	struct {
 		enum source_kind kind;
@@ -160,12 +162,12 @@ tcp_accept_failed(struct server *s, struct listener *l)
  */
 static void
 tcp_refuse(const struct service *svc, int fd, int why,
-    const struct sockaddr *sa)
+    const struct sockaddr *sa, const struct sockaddr *via, const char *detail)
 {
 	char	 line[1024];
 	int	 n;
 
-	service_refuse(svc, (enum service_refusal)why, sa, NULL);
+	service_refuse_via(svc, (enum service_refusal)why, sa, via, detail);
 	if (svc->refuse_message != NULL && bucket_take(&svc->state->refuse_lines,
 	    REFUSE_LINES_RATE, util_now_ms())) {
 		n = snprintf(line, sizeof(line), "%s\r\n", svc->refuse_message);
@@ -174,6 +176,136 @@ tcp_refuse(const struct service *svc, int fd, int why,
 			    sizeof(line) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
 	close(fd);
+}
+
+/* Out of processes: refuse this one, pause rather than spin. */
+static void
+tcp_fork_failed(struct server *s, const struct service *svc,
+    const struct sockaddr *sa, const struct sockaddr *via)
+{
+	service_refuse_via(svc, SR_max_children, sa, via, NULL);
+	log_warn("%s: paused op=fork ms=%d", svc->name, ACCEPT_BACKOFF_MS);
+	s->backoff_until = util_now_ms() + ACCEPT_BACKOFF_MS;
+	tcp_pause(s, true);
+}
+
+/*
+ * A connection from the client at sa: the limits, between accept and
+ * fork, so that refusing costs no process; then a child for it.  ph and
+ * via, when not NULL, are the PROXY header that named sa and the
+ * balancer that sent it.  Returns -1 when fork failed (accepting pauses).
+ */
+static int
+tcp_admit(struct server *s, struct service *svc, int fd,
+    const struct sockaddr *sa, const struct proxy_hdr *ph,
+    const struct sockaddr *via)
+{
+	struct client	 cl = { .keylen = 0 };
+	pid_t		 pid;
+	int		 why;
+
+	client_of(svc, sa, &cl);
+	if (svc->limited && (why = limits_admit(svc, PROTO_TCP, sa, &cl,
+	    util_now_ms())) != -1) {
+		tcp_refuse(svc, fd, why, sa, via, NULL);
+		return 0;
+	}
+	if ((pid = fork()) == 0)
+		child_run(svc, fd, conctab_get(svc->state->conc, &cl) + 1, ph, via);
+	close(fd);
+	if (pid == -1) {
+		tcp_fork_failed(s, svc, sa, via);
+		return -1;
+	}
+	children_add(pid, svc->state, &cl, 0);
+	service_count(svc, SC_accepted);
+	sources_note(svc, sa, SOURCE_ACCEPTED);
+	return 0;
+}
+
+/*
+ * The header of a connection from a balancer is complete, or will never
+ * be: admit the client it names (the balancer itself for a health
+ * check), or refuse the connection as the balancer's.
+ */
+static int
+proxy_finish(struct server *s, struct service *svc, int fd,
+    const struct sockaddr *via, enum proxy_result r,
+    const struct proxy_hdr *h, const char *why)
+{
+	if (r != PROXY_OK) {
+		tcp_refuse(svc, fd, SR_proxy_header, via, NULL, why);
+		return 0;
+	}
+	if (tcp_full(s)) {
+		service_refuse_via(svc, SR_max_children, h->local ? via :
+		    (const struct sockaddr *)&h->src, via, NULL);
+		close(fd);
+		return 0;
+	}
+	return tcp_admit(s, svc, fd, h->local ? via :
+	    (const struct sockaddr *)&h->src, h, via);
+}
+
+/*
+ * proxy_protocol: only a balancer of proxy_from may connect, and its
+ * header is read here, in the parent, before any other check; mostly it
+ * came with the connection, else the connection waits for it.
+ */
+static int
+proxy_accept(struct server *s, struct service *svc, int fd,
+    const struct sockaddr *sa, socklen_t salen)
+{
+	struct proxy_hdr h;
+	const char	*why;
+	enum proxy_result r;
+
+	if (!acl_match(&svc->proxy_from, sa)) {
+		tcp_refuse(svc, fd, SR_proxy_untrusted, sa, NULL, NULL);
+		return 0;
+	}
+	if ((r = proxy_recv(fd, svc->proxy_versions, &h, &why)) != PROXY_MORE)
+		return proxy_finish(s, svc, fd, sa, r, &h, why);
+	if (proxy_wait_add(&s->pw, svc, fd, sa, salen, util_now_ms()) == -1)
+		tcp_refuse(svc, fd, SR_proxy_header, sa, NULL, "busy");
+	return 0;
+}
+
+/* More of a waiting connection's header, or its end. */
+static void
+proxy_event(struct server *s, struct proxy_waiter *w, uint32_t events)
+{
+	struct service	*svc = (struct service *)w->svc;
+	struct sockaddr_storage via = w->via;
+	struct proxy_hdr h;
+	const char	*why;
+	enum proxy_result r;
+
+	r = proxy_recv(w->fd, svc->proxy_versions, &h, &why);
+	if (r == PROXY_MORE) {
+		if (!(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+			return;
+		r = PROXY_BAD;
+		why = "incomplete";
+	}
+	(void)proxy_finish(s, svc, proxy_wait_done(&s->pw, w),
+	    (struct sockaddr *)&via, r, &h, why);
+}
+
+/* Refuse the connections whose header has not come in time. */
+static void
+proxy_expire(struct server *s)
+{
+	struct proxy_waiter *w;
+	uint64_t now = util_now_ms();
+
+	while ((w = proxy_wait_expired(&s->pw, now)) != NULL) {
+		struct service *svc = (struct service *)w->svc;
+		struct sockaddr_storage via = w->via;
+
+		tcp_refuse(svc, proxy_wait_done(&s->pw, w), SR_proxy_header,
+		    (struct sockaddr *)&via, NULL, "timeout");
+	}
 }
 
 /*
@@ -189,9 +321,7 @@ tcp_accept(struct server *s, struct listener *l)
 	struct sockaddr_storage ss;
 	struct sockaddr	*sa = (struct sockaddr *)&ss;
 	socklen_t	 sslen;
-	struct client	 cl = { .keylen = 0 };
-	pid_t		 pid;
-	int		 fd, i, why;
+	int		 fd, i, rc;
 
 	for (i = 0; i < ACCEPT_BATCH; i++) {
 		if (tcp_full(s)) {
@@ -203,28 +333,10 @@ tcp_accept(struct server *s, struct listener *l)
 			tcp_accept_failed(s, l);
 			return;
 		}
-		/* Limits sit here, between accept and fork: refusing costs no process. */
-		client_of(svc, sa, &cl);
-		if (svc->limited && (why = limits_admit(svc, PROTO_TCP, sa, &cl,
-		    util_now_ms())) != -1) {
-			tcp_refuse(svc, fd, why, sa);
-			continue;
-		}
-		if ((pid = fork()) == 0)
-			child_run(svc, fd, conctab_get(svc->state->conc, &cl) + 1);
-		close(fd);
-		if (pid == -1) {
-			/* Out of processes: refuse this one, pause rather than spin. */
-			service_refuse(svc, SR_max_children, sa, NULL);
-			log_warn("%s: paused op=fork ms=%d", svc->name,
-			    ACCEPT_BACKOFF_MS);
-			s->backoff_until = util_now_ms() + ACCEPT_BACKOFF_MS;
-			tcp_pause(s, true);
+		rc = svc->proxy_versions != 0 ? proxy_accept(s, svc, fd, sa, sslen) :
+		    tcp_admit(s, svc, fd, sa, NULL, NULL);
+		if (rc == -1)
 			return;
-		}
-		children_add(pid, svc->state, &cl, 0);
-		service_count(svc, SC_accepted);
-		sources_note(svc, sa, SOURCE_ACCEPTED);
 	}
 }
 
@@ -578,6 +690,7 @@ reload_commit(struct server *s, struct config *conf, struct listener_set *ls)
 	s->ls = *ls;
 	config_release(s->conf);
 	s->conf = conf;
+	proxy_wait_rebind(&s->pw, conf);
 	s->enabled = enabled_services(conf);
 	if (children_resize(conf->global.max_children) == -1)
 		log_warnx("hellod: error op=children detail=out_of_memory");
@@ -744,6 +857,7 @@ stop(struct server *s)
 	listener_close_all(&s->pool, NULL);
 	listener_set_free(&s->pool);
 	control_close(&s->ctl);
+	proxy_wait_close_all(&s->pw);
 	stop_children(s);
 	/* After a drop to [global] user, /run may no longer be ours to write. */
 	if (s->pfh != NULL && pidfile_remove(s->pfh) == -1)
@@ -756,10 +870,13 @@ next_timeout(const struct server *s)
 {
 	uint64_t now = util_now_ms();
 	int	 ctl = control_timeout(&s->ctl, now), back;
+	int	 proxy = proxy_wait_timeout(&s->pw, now);
 
 	/* While refusals are counted in STATUS=, it moves on each second. */
 	if (s->status.refused > 0 && (ctl == -1 || ctl > 1000))
 		ctl = 1000;
+	if (proxy != -1 && (ctl == -1 || proxy < ctl))
+		ctl = proxy;
 	if (s->backoff_until == 0)
 		return ctl;
 	back = now >= s->backoff_until ? 0 : (int)(s->backoff_until - now);
@@ -787,6 +904,9 @@ dispatch(struct server *s, struct epoll_event *ev)
 	case SRC_TCP:
 		tcp_accept(s, (struct listener *)kind);
 		break;
+	case SRC_PROXY:
+		proxy_event(s, (struct proxy_waiter *)kind, ev->events);
+		break;
 	case SRC_UDP:
 		if (((struct listener *)kind)->svc->handler->udp_spawn != NULL)
 			udp_wake_child(s, (struct listener *)kind);
@@ -811,6 +931,7 @@ loop(struct server *s)
 		for (i = 0; i < n; i++)
 			dispatch(s, &evs[i]);
 		control_tick(&s->ctl, util_now_ms());
+		proxy_expire(s);
 		/* Acted on after the batch: a reload frees listeners evs may name. */
 		if (s->want_reap) {
 			s->want_reap = false;
@@ -979,6 +1100,7 @@ start(struct server *s)
 		return EX_OSERR;
 	}
 	s->ctl.epfd = s->epfd;
+	proxy_wait_init(&s->pw, s->epfd);
 	if (s->ctl.fd != -1 && poll_add(s, s->ctl.fd, &s->ctl) == -1)
 		control_close(&s->ctl);
 	for (i = 0; i < s->ls.n; i++)

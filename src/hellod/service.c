@@ -140,8 +140,15 @@ void
 service_refuse(const struct service *svc, enum service_refusal reason,
     const struct sockaddr *sa, const char *why)
 {
+	service_refuse_via(svc, reason, sa, NULL, why);
+}
+
+void
+service_refuse_via(const struct service *svc, enum service_refusal reason,
+    const struct sockaddr *sa, const struct sockaddr *via, const char *why)
+{
 	struct svc_state *st = svc->state;
-	char	 peer[ADDR_STRLEN], detail[LOG_Q_MAX + 48];
+	char	 peer[ADDR_STRLEN], detail[LOG_Q_MAX + 48], vias[ADDR_STRLEN + 8];
 	time_t	 now = time(NULL);
 
 	st->count[SC_refused]++;
@@ -161,14 +168,18 @@ service_refuse(const struct service *svc, enum service_refusal reason,
 		addr_format_peer(sa, svc->log_peer, peer, sizeof(peer));
 	else
 		strlcpy(peer, "-", sizeof(peer));
-	detail[0] = '\0';
+	vias[0] = detail[0] = '\0';
+	if (via != NULL) {
+		strlcpy(vias, " via=", sizeof(vias));
+		addr_format_host(via, vias + 5, sizeof(vias) - 5);
+	}
 	if (why != NULL)
 		snprintf(detail, sizeof(detail), " detail=%s", log_q(why));
 	if (st->log_suppressed > 0)
 		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
 		    " suppressed=%lu", st->log_suppressed);
 	st->log_suppressed = 0;
-	log_notice("%s: refused peer=%s reason=%s%s", svc->name, peer,
+	log_notice("%s: refused peer=%s%s reason=%s%s", svc->name, peer, vias,
 	    refusal_names[reason], detail);
 }
 

@@ -35,7 +35,9 @@
 	X(rate)			/* the service's rate */		\
 	X(source_rate)		/* the client's rate */			\
 	X(max_children)		/* TCP: no process for a child (fork failed) */ \
-	X(guard)		/* UDP: a source that must not be answered */
+	X(guard)		/* UDP: a source that must not be answered */ \
+	X(proxy_untrusted)	/* TCP: proxy_protocol, from outside proxy_from */ \
+	X(proxy_header)		/* TCP: no valid PROXY header in time */
 
 #define SERVICE_ENUM(name)	SC_##name,
 enum service_counter { SERVICE_COUNTERS(SERVICE_ENUM) SC_COUNT };
@@ -109,6 +111,10 @@ service_add(const struct service *svc, enum service_counter c, uint64_t n)
  */
 void	service_refuse(const struct service *svc, enum service_refusal reason,
 	    const struct sockaddr *sa, const char *why);
+
+/* The same for a client whose balancer at via sent a PROXY header: "via=ADDR" too. */
+void	service_refuse_via(const struct service *svc, enum service_refusal reason,
+	    const struct sockaddr *sa, const struct sockaddr *via, const char *why);
 
 /*
  * The counters of svc as "active=N accepted=N ... refused_REASON=N",

@@ -209,7 +209,8 @@ static const char conf[] =
     "[prog]\nprotocol = tcp\nport = @P2@\nbind = 127.0.0.1\nhandler = exec\n"
     "exec = /bin/sh -c 'echo \"a \\\"quoted\\\" word\" >&2; cat'\n"
     "[daytime]\nprotocol = tcp\nport = @P3@\nbind = 127.0.0.1\n"
-    "handler = daytime\nlog_peer = hash\n";
+    "handler = daytime\nlog_peer = hash\nproxy_protocol = v1\n"
+    "proxy_from = 127.0.0.1\n";
 
 /* The same, hello moved to every address, daytime gone, control at a plain file. */
 static const char conf_moved[] =
@@ -247,7 +248,13 @@ connections(struct daemon *d)
 	close(fd);
 	talk(d->port[2], "bytes\n", true, buf, sizeof(buf));	/* exit=0, stderr */
 	assert_string_equal(buf, "bytes\n");
-	talk(d->port[3], NULL, false, buf, sizeof(buf));	/* done, hashed */
+	/* Through a balancer (PROXY v1): done, hashed, via=; refused twice. */
+	talk(d->port[3], "PROXY TCP4 192.0.2.7 198.51.100.1 40000 13\r\n", false,
+	    buf, sizeof(buf));
+	talk(d->port[3], "GET / HTTP/1.0\r\n", false, buf, sizeof(buf));
+	fd = tcp_connect_from("127.0.0.2", "127.0.0.1", d->port[3], T_MS);
+	assert_int_equal(wait_eof(fd, T_MS), 1);	/* refused: proxy_untrusted */
+	close(fd);
 	assert_int_equal(udp_ask("127.0.0.1", d->port[0], "Ann", 3, buf,
 	    sizeof(buf), T_MS), 11);
 	/* From a privileged port (as root): refused by the guard, with a detail. */
@@ -298,6 +305,9 @@ test_grammar(void **state)
 	assert_true(log_contains(&d, " reason=max_duration "));
 	assert_true(log_contains(&d, " reason=client_close "));
 	assert_true(log_contains(&d, "daytime: connect peer=h:"));
+	assert_true(log_contains(&d, " via=127.0.0.1\n"));
+	assert_true(log_contains(&d, " reason=proxy_header detail=signature\n"));
+	assert_true(log_contains(&d, " reason=proxy_untrusted\n"));
 	assert_true(log_contains(&d, " cause=overlap\n"));
 	assert_true(log_contains(&d, " cause=removed\n"));
 	/* A quoted value keeps its escapes: the program's quotes cannot end it. */

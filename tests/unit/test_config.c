@@ -21,6 +21,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "proxy.h"
 #include "handler.h"
 
 #define MAX_ERRORS	64
@@ -724,23 +725,13 @@ test_keys(void **state)
 	    "t.ini:3: [global] duplicate key \"log_peer\" (first at line 2)");
 }
 
+/* Values only this build or only one handler takes. */
 static void
-test_unsupported(void **state)
+test_build_and_handler_keys(void **state)
 {
 	struct config *conf;
-	static const char *const names[] = {
-		"proxy_protocol", "proxy_from",
-	};
-	char text[256], want[256];
-	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(text, sizeof(text), "[web]\n" ECHO_SVC "%s = 1\n", names[i]);
-		snprintf(want, sizeof(want),
-		    "t.ini:5: [web] %s: not supported by this version of hellod", names[i]);
-		EXPECT(text, want);
-	}
 	EXPECT("[global]\nlog = stdout\n[h]\n" ECHO_SVC,
 	    "t.ini:2: [global] log: invalid value \"stdout\" (must be syslog or "
 	    "journal)");
@@ -830,6 +821,44 @@ test_limit_keys(void **state)
 		assert_int_equal(conf->services[0].allow.n, 170);
 		config_free(conf);
 	}
+}
+
+/* proxy_protocol and proxy_from: versions, balancers, and what goes with what. */
+static void
+test_proxy_keys(void **state)
+{
+	struct config *conf;
+	struct service *svc;
+
+	(void)state;
+	conf = load_ok("[h]\n" ECHO_SVC "proxy_protocol = v2 v1\n"
+	    "proxy_from = 127.0.0.1 10.0.0.0/8 ::1\n");
+	svc = &conf->services[0];
+	assert_int_equal(svc->proxy_versions, PROXY_V1 | PROXY_V2);
+	assert_int_equal(svc->proxy_from.n, 3);
+	config_free(conf);
+	conf = load_ok("[h]\n" ECHO_SVC);
+	assert_int_equal(conf->services[0].proxy_versions, 0);
+	config_free(conf);
+
+	EXPECT("[h]\n" ECHO_SVC "proxy_protocol = v3\nproxy_from = 127.0.0.1\n",
+	    "t.ini:5: [h] proxy_protocol: invalid value \"v3\" (must be v1, v2 or "
+	    "both (\"v1 v2\"))");
+	EXPECT("[h]\n" ECHO_SVC "proxy_protocol = v1\n",
+	    "t.ini:5: [h] proxy_protocol: needs proxy_from, the addresses of the "
+	    "balancers that may send a header");
+	EXPECT("[h]\n" ECHO_SVC "proxy_from = 127.0.0.1\n",
+	    "t.ini:5: [h] proxy_from: without proxy_protocol");
+	EXPECT("[h]\n" ECHO_SVC "proxy_protocol = v1\nproxy_from = 10.1.0.0/8\n",
+	    "t.ini:6: [h] proxy_from: invalid address \"10.1.0.0/8\" (bits are set "
+	    "after the prefix length (write the network's first address))");
+	EXPECT("[h]\nprotocol = tcp udp\nport = 7\nhandler = echo\n"
+	    "proxy_protocol = v2\nproxy_from = ::1\n",
+	    "t.ini:5: [h] proxy_protocol: only for tcp, and the service has udp too");
+	EXPECT("[u]\nprotocol = udp\nport = 7\nhandler = echo\n"
+	    "proxy_protocol = v2\nproxy_from = ::1\n",
+	    "t.ini:5: [u] proxy_protocol: only for tcp, and the service has no tcp",
+	    "t.ini:6: [u] proxy_from: only for tcp, and the service has no tcp");
 }
 
 /* source_rate: one value for both protocols; unset, TCP unlimited and UDP 100. */
@@ -1660,7 +1689,7 @@ main(void)
 		cmocka_unit_test(test_main_not_regular),
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_keys),
-		cmocka_unit_test(test_unsupported),
+		cmocka_unit_test(test_build_and_handler_keys),
 		cmocka_unit_test(test_limit_keys),
 		cmocka_unit_test(test_required),
 		cmocka_unit_test(test_source_rate),
@@ -1681,6 +1710,7 @@ main(void)
 		cmocka_unit_test(test_include_device_not_opened),
 		cmocka_unit_test(test_include_from_string),
 		cmocka_unit_test(test_service_changed),
+		cmocka_unit_test(test_proxy_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

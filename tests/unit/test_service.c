@@ -61,7 +61,7 @@ test_format(void **state)
 	    "bytes_out=0 refused=0 refused_deny=0 "
 	    "refused_allow=0 refused_max_connections=0 refused_per_source=0 "
 	    "refused_rate=0 refused_source_rate=0 refused_max_children=0 "
-	    "refused_guard=0");
+	    "refused_guard=0 refused_proxy_untrusted=0 refused_proxy_header=0");
 	service_count(svc, SC_accepted);
 	service_count(svc, SC_datagrams_in);
 	service_count(svc, SC_datagrams_in);
@@ -74,7 +74,7 @@ test_format(void **state)
 	    "bytes_out=0 refused=3 refused_deny=0 "
 	    "refused_allow=0 refused_max_connections=0 refused_per_source=0 "
 	    "refused_rate=0 refused_source_rate=2 refused_max_children=0 "
-	    "refused_guard=1");
+	    "refused_guard=1 refused_proxy_untrusted=0 refused_proxy_header=0");
 	/* Cut to the buffer, never past it. */
 	assert_string_equal(service_format(svc, buf, 12), "active=3 ac");
 	svc->state->active = 0;
