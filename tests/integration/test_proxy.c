@@ -264,6 +264,36 @@ test_bad_headers(void **state)
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
+/*
+ * At most 256 connections wait for their header: one more is refused at
+ * once (detail=busy) while they wait; once they are gone (closed before a
+ * byte: detail=closed), headers are taken again.
+ */
+static void
+test_waiting_bounded(void **state)
+{
+	struct daemon d;
+	int	 fds[256], fd;
+	size_t	 i;
+
+	(void)state;
+	assert_int_equal(daemon_start_with(&d, conf_headers, HD_PROBE_LOG, NULL), 0);
+	for (i = 0; i < 256; i++)
+		fds[i] = says_from(NULL, d.port[1], "");
+	fd = says_from(NULL, d.port[0], "PROXY TCP4 192.0.2.7 198.51.100.1 1 2\r\n");
+	refused(fd);
+	assert_true(log_wait(&d, "p: refused peer=127.0.0.1:", T_MS));
+	assert_true(log_contains(&d, "reason=proxy_header detail=busy\n"));
+	for (i = 0; i < 256; i++)
+		close(fds[i]);
+	assert_true(log_wait(&d, "v1only: refused ", T_MS));
+	assert_true(log_contains(&d, "reason=proxy_header detail=closed"));
+	fd = says_from(NULL, d.port[0], "PROXY TCP4 192.0.2.7 198.51.100.1 1 2\r\n");
+	greeted(fd, "Again");
+	close(fd);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
 /* A program sees the client and the address it connected to, from the header. */
 static void
 test_exec_environment(void **state)
@@ -505,6 +535,7 @@ main(void)
 		cmocka_unit_test_teardown(test_client_from_header, harness_teardown),
 		cmocka_unit_test_teardown(test_pieces_and_local, harness_teardown),
 		cmocka_unit_test_teardown(test_bad_headers, harness_teardown),
+		cmocka_unit_test_teardown(test_waiting_bounded, harness_teardown),
 		cmocka_unit_test_teardown(test_exec_environment, harness_teardown),
 		cmocka_unit_test_teardown(test_haproxy, haproxy_teardown),
 	};
