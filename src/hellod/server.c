@@ -482,19 +482,27 @@ signal_read(struct server *s)
 	}
 }
 
+/*
+ * The signals the loop reads from a signalfd: blocked, and set to their
+ * default disposition once here rather than in every child, which
+ * inherits them (child.c counts on it): a daemon started under nohup(1)
+ * inherits SIGHUP ignored, which is not for its children.  SIGPIPE is
+ * ignored, here and in the children.
+ */
 static int
 signal_setup(struct server *s)
 {
+	static const int sigs[] = { SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGCHLD };
 	sigset_t set;
+	size_t	 i;
 
 	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGCHLD);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&set, sigs[i]);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
 		return -1;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	s->sig.kind = SRC_SIGNAL;
 	s->sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);

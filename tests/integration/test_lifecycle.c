@@ -104,6 +104,34 @@ test_sigint(void **state)
 }
 
 /*
+ * Started with SIGHUP and SIGUSR1 ignored (as under nohup(1)): the daemon
+ * reloads and reports all the same, and its children, which inherit its
+ * dispositions, end on SIGTERM at shutdown as ever.
+ */
+static void
+test_signals_inherited_ignored(void **state)
+{
+	struct daemon d;
+	int	 fd;
+
+	(void)state;
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	assert_int_equal(daemon_start(&d, conf_hello), 0);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGUSR1, SIG_DFL);
+	fd = greeted(d.port[0]);
+	daemon_signal(&d, SIGHUP);
+	assert_true(log_wait(&d, "hellod: reloaded ", T_MS));
+	daemon_signal(&d, SIGUSR1);
+	assert_true(log_wait(&d, "hello: status ", T_MS));
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+	assert_true(log_contains(&d, "hello: end peer=127.0.0.1:"));
+	assert_true(log_contains(&d, " reason=shutdown "));
+	close(fd);
+}
+
+/*
  * Poll until pid has had no child at all, zombie or not, for hold_ms in a
  * row.  One look is not enough: connections still queued in the listen
  * backlog may be accepted right after the count first reaches zero.
@@ -506,6 +534,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_sigterm, harness_teardown),
 		cmocka_unit_test_teardown(test_sigint, harness_teardown),
+		cmocka_unit_test_teardown(test_signals_inherited_ignored,
+		    harness_teardown),
 		cmocka_unit_test_teardown(test_reset_flood, harness_teardown),
 		cmocka_unit_test_teardown(test_max_children, harness_teardown),
 		cmocka_unit_test_teardown(test_sigusr1_status, harness_teardown),
