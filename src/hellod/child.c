@@ -175,15 +175,16 @@ child_report(const struct conn *c)
 
 
 void
-child_run(struct service *svc, int cfd, unsigned long connnum,
-    const struct proxy_hdr *ph, const struct sockaddr *via)
+child_run(struct service *svc, int cfd, const struct sockaddr *peer,
+    socklen_t peerlen, unsigned long connnum, const struct proxy_hdr *ph,
+    const struct sockaddr *via)
 {
 	struct conn	 c;
 	uint64_t	 start = util_now_ms();
 
 	child_reset(cfd);
 	cfd = CHILD_FD;
-	conn_init(&c, cfd, svc);
+	conn_init(&c, cfd, svc, peer, peerlen);
 	c.connnum = connnum;
 	if (ph != NULL)
 		conn_proxied(&c, ph, via);

@@ -12,14 +12,16 @@ struct service;
  * In the child of a new connection cfd for svc: reset signals, close every
  * other descriptor, set the process title, switch to the service's user
  * and drop every capability, log, run the handler, log the end, and
- * _exit.  connnum is the client's connections to the service now, this
+ * _exit.  peer is the client's address as accept() gave it (peerlen
+ * bytes).  connnum is the client's connections to the service now, this
  * one too.  ph, when not NULL, is the PROXY header the balancer at via
- * sent before it (see conn_proxied).  Never returns.
+ * (then peer) sent before it (see conn_proxied).  Never returns.
  */
 struct proxy_hdr;
 __attribute__((noreturn))
-void	child_run(struct service *svc, int cfd, unsigned long connnum,
-	    const struct proxy_hdr *ph, const struct sockaddr *via);
+void	child_run(struct service *svc, int cfd, const struct sockaddr *peer,
+	    socklen_t peerlen, unsigned long connnum, const struct proxy_hdr *ph,
+	    const struct sockaddr *via);
 
 /*
  * The first steps of any child: the signals back to the child's (SIGTERM

@@ -46,7 +46,8 @@ conn_end_name(enum conn_end end)
 }
 
 void
-conn_init(struct conn *c, int fd, const struct service *svc)
+conn_init(struct conn *c, int fd, const struct service *svc,
+    const struct sockaddr *peer, socklen_t peerlen)
 {
 	int flags;
 
@@ -57,12 +58,16 @@ conn_init(struct conn *c, int fd, const struct service *svc)
 	if ((flags = fcntl(fd, F_GETFL)) != -1)
 		(void)fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 
-	c->peer.len = sizeof(c->peer.ss);
-	if (getpeername(fd, (struct sockaddr *)&c->peer.ss, &c->peer.len) == -1)
-		c->peer.len = 0;
-	c->local.len = sizeof(c->local.ss);
-	if (getsockname(fd, (struct sockaddr *)&c->local.ss, &c->local.len) == -1)
-		c->local.len = 0;
+	if (peer != NULL && peerlen <= sizeof(c->peer.ss)) {
+		memcpy(&c->peer.ss, peer, peerlen);
+		c->peer.len = peerlen;
+	} else {
+		c->peer.len = sizeof(c->peer.ss);
+		if (getpeername(fd, (struct sockaddr *)&c->peer.ss,
+		    &c->peer.len) == -1)
+			c->peer.len = 0;
+	}
+	c->local.len = 0;	/* conn_local() asks when someone needs it */
 
 	if (c->peer.len > 0 && (c->peer.ss.ss_family == AF_INET ||
 	    c->peer.ss.ss_family == AF_INET6))
@@ -94,6 +99,18 @@ conn_proxied(struct conn *c, const struct proxy_hdr *h, const struct sockaddr *v
 	}
 	addr_format_peer((struct sockaddr *)&c->peer.ss, c->svc != NULL ?
 	    c->svc->log_peer : LOG_PEER_FULL, c->peername, sizeof(c->peername));
+}
+
+const struct sockaddr *
+conn_local(struct conn *c)
+{
+	if (c->local.len == 0) {
+		c->local.len = sizeof(c->local.ss);
+		if (getsockname(c->fd, (struct sockaddr *)&c->local.ss,
+		    &c->local.len) == -1)
+			c->local.len = 0;
+	}
+	return c->local.len > 0 ? (const struct sockaddr *)&c->local.ss : NULL;
 }
 
 volatile sig_atomic_t conn_stopping;

@@ -38,7 +38,7 @@ struct conn {
 	int		 fd;		/* the connected socket, blocking or not */
 	const struct service *svc;
 	struct bind_addr peer;
-	struct bind_addr local;
+	struct bind_addr local;		/* len 0: not asked yet (conn_local) */
 	char		 peername[ADDR_STRLEN];	/* as log_peer asks, for log lines */
 	char		 via[ADDR_STRLEN];	/* the balancer of a PROXY header, or "" */
 	uint64_t	 bytes_in;
@@ -59,8 +59,15 @@ struct conn {
  */
 extern volatile sig_atomic_t conn_stopping;
 
-/* Fill c for a new connection on fd (peer, local, peername, last_io_ms). */
-void conn_init(struct conn *c, int fd, const struct service *svc);
+/*
+ * Fill c for a new connection on fd (peer, peername, last_io_ms): peer
+ * is the address accept() gave (peerlen bytes), or NULL to ask the kernel.
+ */
+void conn_init(struct conn *c, int fd, const struct service *svc,
+    const struct sockaddr *peer, socklen_t peerlen);
+
+/* The address the client connected to: asked of the kernel once, when needed; or NULL. */
+const struct sockaddr *conn_local(struct conn *c);
 
 /*
  * The connection came through a balancer at via (as accept() saw it),

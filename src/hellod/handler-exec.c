@@ -418,8 +418,7 @@ exec_tcp(struct conn *c)
 	};
 
 	exec_env(ec, PROTO_TCP, c->peer.len > 0 ? (struct sockaddr *)&c->peer.ss :
-	    NULL, c->local.len > 0 ? (struct sockaddr *)&c->local.ss : NULL,
-	    c->connnum, envp, pool, sizeof(pool));
+	    NULL, conn_local(c), c->connnum, envp, pool, sizeof(pool));
 	if (exec_run(&r) == -1) {
 		c->end = END_error;
 		return;

@@ -212,7 +212,9 @@ tcp_admit(struct server *s, struct service *svc, int fd,
 		return 0;
 	}
 	if ((pid = fork()) == 0)
-		child_run(svc, fd, conctab_get(svc->state->conc, &cl) + 1, ph, via);
+		child_run(svc, fd, sa, sa->sa_family == AF_INET ?
+		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6),
+		    conctab_get(svc->state->conc, &cl) + 1, ph, via);
 	close(fd);
 	if (pid == -1) {
 		tcp_fork_failed(s, svc, sa, via);

@@ -642,7 +642,7 @@ tcp_thread(void *arg)
 {
 	struct tcp_run *r = arg;
 
-	conn_init(&r->c, r->fd, r->svc);
+	conn_init(&r->c, r->fd, r->svc, NULL, 0);
 	r->h->tcp(&r->c);
 	close(r->fd);	/* as the child's exit would */
 	return NULL;
@@ -987,7 +987,7 @@ test_conn_read_timeout(void **state)
 	(void)state;
 	fake_service(&svc);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	conn_init(&c, sv[0], &svc);
+	conn_init(&c, sv[0], &svc, NULL, 0);
 	assert_string_equal(c.peername, "-");
 	t0 = now_ms();
 	assert_int_equal(conn_read(&c, buf, sizeof(buf), 30), CONN_TIMEOUT);
@@ -1014,7 +1014,7 @@ test_conn_init_tcp(void **state)
 {
 	struct service		svc;
 	struct conn		c;
-	struct sockaddr_in	sin;
+	struct sockaddr_in	sin, lsin;
 	socklen_t		len = sizeof(sin);
 	char			want[64];
 	int			ls, cs, as;
@@ -1029,19 +1029,30 @@ test_conn_init_tcp(void **state)
 	assert_int_equal(bind(ls, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	assert_int_equal(listen(ls, 1), 0);
 	assert_int_equal(getsockname(ls, (struct sockaddr *)&sin, &len), 0);
+	lsin = sin;
 	assert_true((cs = socket(AF_INET, SOCK_STREAM, 0)) != -1);
 	assert_int_equal(connect(cs, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	assert_true((as = accept(ls, NULL, NULL)) != -1);
 
-	conn_init(&c, as, &svc);
+	conn_init(&c, as, &svc, NULL, 0);
 	len = sizeof(sin);
 	assert_int_equal(getsockname(cs, (struct sockaddr *)&sin, &len), 0);
 	snprintf(want, sizeof(want), "127.0.0.1:%u", ntohs(sin.sin_port));
 	assert_string_equal(c.peername, want);
 	assert_int_equal(c.peer.ss.ss_family, AF_INET);
+	/* The local address is asked for when needed only. */
+	assert_int_equal(c.local.len, 0);
+	assert_non_null(conn_local(&c));
 	assert_int_equal(c.local.ss.ss_family, AF_INET);
+	assert_int_equal(((struct sockaddr_in *)&c.local.ss)->sin_port,
+	    lsin.sin_port);
 	assert_true(c.last_io_ms > 0);
 	assert_int_equal(c.end, END_none);
+	/* The peer accept() gave is taken as it is: no question to the kernel. */
+	sin.sin_addr.s_addr = htonl(0xc0000201);	/* 192.0.2.1 */
+	sin.sin_port = htons(7);
+	conn_init(&c, as, &svc, (struct sockaddr *)&sin, sizeof(sin));
+	assert_string_equal(c.peername, "192.0.2.1:7");
 	close(as);
 	close(cs);
 	close(ls);
