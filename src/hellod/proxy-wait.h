@@ -1,4 +1,4 @@
-/* Connections from a trusted balancer waiting for their PROXY header: bounded in number and time. */
+/* Connections from a trusted balancer waiting for their PROXY header: bounded in count and time. */
 #ifndef HELLOD_PROXY_WAIT_H
 #define HELLOD_PROXY_WAIT_H
 
