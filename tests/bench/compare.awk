@@ -7,12 +7,12 @@
 /"targets": \{/ { intg = 1; next }
 /^  \}/ { inm = intg = 0; next }
 (inm || intg) && /^    "/ {
+	# "NAME": VALUE, where a target's NAME may hold a colon.
 	line = $0
 	sub(/^    "/, "", line)
-	name = line
-	sub(/".*/, "", name)
-	v = line
-	sub(/^[^:]*: */, "", v)
+	i = index(line, "\": ")
+	name = substr(line, 1, i - 1)
+	v = substr(line, i + 3)
 	sub(/,$/, "", v)
 	gsub(/"/, "", v)
 	if (FILENAME == ARGV[1])
