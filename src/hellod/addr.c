@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -250,21 +251,35 @@ addr_cmp(const struct sockaddr *a, const struct sockaddr *b)
 	return 0;
 }
 
-static socklen_t
-sa_len(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET6)
-		return sizeof(struct sockaddr_in6);
-	return sizeof(struct sockaddr_in);
-}
-
-/* The address alone ("127.0.0.1", "fe80::1%lo"), or "?" for what is not IP. */
+/*
+ * The address alone ("127.0.0.1", "fe80::1%lo"), or "?" for what is not
+ * IP.  inet_ntop(), not getnameinfo(): each child formats its peer, and
+ * the smaller the code it runs, the fewer pages it faults in.
+ */
 char *
 addr_format_host(const struct sockaddr *sa, char *buf, size_t len)
 {
-	if ((sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
-	    getnameinfo(sa, sa_len(sa), buf, len, NULL, 0, NI_NUMERICHOST) != 0)
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+	char	 ifname[IF_NAMESIZE];
+	size_t	 n;
+
+	if (sa->sa_family == AF_INET) {
+		if (inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    buf, (socklen_t)len) == NULL)
+			strlcpy(buf, "?", len);
+		return buf;
+	}
+	if (sa->sa_family != AF_INET6 ||
+	    inet_ntop(AF_INET6, &sin6->sin6_addr, buf, (socklen_t)len) == NULL) {
 		strlcpy(buf, "?", len);
+		return buf;
+	}
+	if (sin6->sin6_scope_id != 0 && (n = strlen(buf)) < len) {
+		if (if_indextoname(sin6->sin6_scope_id, ifname) != NULL)
+			snprintf(buf + n, len - n, "%%%s", ifname);
+		else
+			snprintf(buf + n, len - n, "%%%u", sin6->sin6_scope_id);
+	}
 	return buf;
 }
 

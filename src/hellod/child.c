@@ -199,6 +199,13 @@ child_run(struct service *svc, int cfd, const struct sockaddr *peer,
 	if (svc->log_connections)
 		child_log_end(&c, start);
 	child_report(&c);
-	child_linger(cfd);
+	/*
+	 * A handler that read the client's end of file (or a reset) left
+	 * nothing unread; a program may have, whatever it saw.
+	 */
+	if (c.end == END_client_close && !c.exited)
+		close(cfd);
+	else
+		child_linger(cfd);
 	_exit(0);
 }

@@ -202,6 +202,7 @@ tcp_admit(struct server *s, struct service *svc, int fd,
     const struct sockaddr *via)
 {
 	struct client	 cl = { .keylen = 0 };
+	unsigned long	 connnum;
 	pid_t		 pid;
 	int		 why;
 
@@ -211,10 +212,12 @@ tcp_admit(struct server *s, struct service *svc, int fd,
 		tcp_refuse(svc, fd, why, sa, via, NULL);
 		return 0;
 	}
+	/* Read here: the child touches none of the parent's tables. */
+	connnum = conctab_get(svc->state->conc, &cl) + 1;
 	if ((pid = fork()) == 0)
 		child_run(svc, fd, sa, sa->sa_family == AF_INET ?
 		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6),
-		    conctab_get(svc->state->conc, &cl) + 1, ph, via);
+		    connnum, ph, via);
 	close(fd);
 	if (pid == -1) {
 		tcp_fork_failed(s, svc, sa, via);
