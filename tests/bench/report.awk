@@ -243,7 +243,7 @@ function scale_report(   s, b) {
 }
 
 function targets(   svc, i, c, x, mine, rss, pss, u, in_) {
-	printf "\nTargets of issue 13 (medians of this run; a miss does not fail make bench):\n"
+	printf "\nTargets (medians of this run; a miss does not fail make bench):\n"
 	for (i = 1; i <= 2; i++) {
 		svc = i == 1 ? "hellod-echo" : "hellod-hello"
 		for (c = 2; c <= 3; c++) {
