@@ -39,7 +39,7 @@ table_alloc(unsigned max)
 
 	while (size < (size_t)max * 2)
 		size <<= 1;
-	table = calloc(size, sizeof(*table));
+	table = util_parent_calloc(size, sizeof(*table));
 	if (table == NULL)
 		return -1;
 	mask = size - 1;
@@ -78,14 +78,14 @@ children_resize(unsigned max)
 	for (i = 0; i < oldsize; i++)
 		if (old[i].pid != 0)
 			table_insert(&old[i]);
-	free(old);
+	util_parent_free(old);
 	return 0;
 }
 
 void
 children_free(void)
 {
-	free(table);
+	util_parent_free(table);
 	table = NULL;
 	alive = 0;
 }

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "limit.h"
 #include "service.h"
+#include "util.h"
 
 /* Slots per limiter, a power of two, and how far a client is looked for. */
 #define RL_SLOTS	1024
@@ -49,7 +50,7 @@ ratelimit_free(struct ratelimit *rl)
 {
 	if (rl == NULL)
 		return;
-	free(rl->slots);
+	util_parent_free(rl->slots);
 	free(rl);
 }
 
@@ -143,7 +144,7 @@ ratelimit_take(struct ratelimit *rl, const struct sockaddr *sa,
 	if (rl == NULL || rl->rate == 0)
 		return true;
 	if (rl->slots == NULL &&
-	    (rl->slots = calloc(RL_SLOTS, sizeof(*rl->slots))) == NULL)
+	    (rl->slots = util_parent_calloc(RL_SLOTS, sizeof(*rl->slots))) == NULL)
 		return true;	/* out of memory: serve rather than refuse all */
 	keylen = ratelimit_key(sa, rl->prefix4, rl->prefix6, key);
 	s = rl_slot(rl, key, keylen, now_ms);
@@ -228,7 +229,7 @@ conc_grow(struct conctab *t)
 	size_t	 i, oldsize = old != NULL ? t->mask + 1 : 0;
 	size_t	 size = oldsize == 0 ? 16 : oldsize * 2;
 
-	if ((t->slots = calloc(size, sizeof(*t->slots))) == NULL) {
+	if ((t->slots = util_parent_calloc(size, sizeof(*t->slots))) == NULL) {
 		t->slots = old;
 		return -1;
 	}
@@ -241,7 +242,7 @@ conc_grow(struct conctab *t)
 			cl.keylen = old[i].keylen;
 			*conc_find(t, &cl) = old[i];
 		}
-	free(old);
+	util_parent_free(old);
 	return 0;
 }
 
@@ -309,7 +310,7 @@ void
 conctab_free(struct conctab *t)
 {
 	if (t != NULL)
-		free(t->slots);
+		util_parent_free(t->slots);
 	free(t);
 }
 

@@ -76,7 +76,7 @@ sources_note(const struct service *svc, const struct sockaddr *sa,
 	uint64_t now;
 
 	if (sa == NULL || (st->sources == NULL &&
-	    (st->sources = calloc(1, sizeof(*st->sources))) == NULL))
+	    (st->sources = util_parent_calloc(1, sizeof(*st->sources))) == NULL))
 		return;
 	client_of(svc, sa, &cl);
 	now = util_now_ms();
@@ -100,7 +100,7 @@ sources_note(const struct service *svc, const struct sockaddr *sa,
 void
 sources_free(struct sources *t)
 {
-	free(t);
+	util_parent_free(t);
 }
 
 /* Events a second over the last window and the one before, weighted by time. */

@@ -1,4 +1,5 @@
 /* Small helpers every part of the daemon uses: the monotonic clock, growing arrays. */
+#include <sys/mman.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -113,4 +114,41 @@ buf_free(struct buf *b)
 	b->p = NULL;
 	b->len = b->cap = 0;
 	b->oom = false;
+}
+
+/*
+ * Each block is a mapping of its own, a page-aligned header (its length)
+ * first: mmap gives zeroed pages, and munmap needs the length back.
+ */
+#define PARENT_HEAD	64
+
+void *
+util_parent_calloc(size_t n, size_t size)
+{
+	size_t	 len;
+	char	*p;
+
+	if (size != 0 && n > (SIZE_MAX - PARENT_HEAD) / size)
+		return NULL;
+	len = n * size + PARENT_HEAD;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	(void)madvise(p, len, MADV_DONTFORK);
+	memcpy(p, &len, sizeof(len));
+	return p + PARENT_HEAD;
+}
+
+void
+util_parent_free(void *v)
+{
+	char	*p = v;
+	size_t	 len;
+
+	if (p == NULL)
+		return;
+	p -= PARENT_HEAD;
+	memcpy(&len, p, sizeof(len));
+	munmap(p, len);
 }

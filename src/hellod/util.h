@@ -20,6 +20,17 @@ const char *util_signame(int sig);
  */
 void	*util_grow(void *v, size_t n, size_t size);
 
+/*
+ * Zeroed memory for n elements of size bytes that only the parent uses
+ * (its tables of children, of connections per client, of sources, of
+ * rates): pages of their own marked MADV_DONTFORK, so that fork() neither
+ * copies their page tables nor makes the parent's next write to them a
+ * copy-on-write fault.  A child must never touch them.  NULL when out of
+ * memory.  util_parent_free() releases them (NULL is nothing).
+ */
+void	*util_parent_calloc(size_t n, size_t size);
+void	 util_parent_free(void *p);
+
 /* Append a copy of s to the *np strings of *vp: 0, or -1 when out of memory. */
 int	 util_strv_add(char ***vp, size_t *np, const char *s);
 
