@@ -24,7 +24,10 @@ struct child {
 
 static struct child	*table;
 static size_t		 mask;		/* size - 1, size a power of two */
-static unsigned		 alive;
+/* Written at every fork and reap: in the parent's own pages (util_parent_calloc). */
+static struct {
+	unsigned	 alive;
+}			*count;
 
 static size_t
 slot_of(pid_t pid)
@@ -49,7 +52,9 @@ table_alloc(unsigned max)
 int
 children_init(unsigned max)
 {
-	alive = 0;
+	if (count == NULL && (count = util_parent_calloc(1, sizeof(*count))) == NULL)
+		return -1;
+	count->alive = 0;
 	return table_alloc(max);
 }
 
@@ -69,9 +74,9 @@ children_resize(unsigned max)
 	struct child	*old = table;
 	size_t		 i, oldsize = mask + 1;
 
-	if ((size_t)max * 2 <= oldsize && alive * 2 <= oldsize)
+	if ((size_t)max * 2 <= oldsize && count->alive * 2 <= oldsize)
 		return 0;
-	if (table_alloc(max > alive ? max : alive) == -1) {
+	if (table_alloc(max > count->alive ? max : count->alive) == -1) {
 		table = old;
 		return -1;
 	}
@@ -87,7 +92,8 @@ children_free(void)
 {
 	util_parent_free(table);
 	table = NULL;
-	alive = 0;
+	util_parent_free(count);
+	count = NULL;
 }
 
 void
@@ -102,7 +108,7 @@ children_add(pid_t pid, struct svc_state *st, const struct client *cl,
 	table_insert(&c);
 	service_ref(st);
 	st->active++;
-	alive++;
+	count->alive++;
 }
 
 /* Remove slot i and shift the following run back so no probe chain breaks. */
@@ -143,7 +149,7 @@ child_gone(pid_t pid)
 		conctab_del(table[i].st->conc, &table[i].cl);
 	service_unref(table[i].st);
 	table_remove(i);
-	alive--;
+	count->alive--;
 	return listener;
 }
 
@@ -184,7 +190,7 @@ children_report(pid_t pid, uint64_t bytes_in, uint64_t bytes_out)
 unsigned
 children_count(void)
 {
-	return alive;
+	return count != NULL ? count->alive : 0;
 }
 
 void

@@ -3,13 +3,25 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include <stdlib.h>
+
 #include "notify.h"
 
 #ifdef HAVE_SYSTEMD
-/* sd_notify does nothing when NOTIFY_SOCKET is unset: outside systemd this costs nothing. */
+/*
+ * sd_notifyf() formats its message (a malloc) before it looks for
+ * NOTIFY_SOCKET, and STATUS= follows every connection: outside a service
+ * manager, look once and do nothing after.
+ */
 static void
 notify(const char *what, const struct notify_status *ns)
 {
+	static int	 managed = -1;
+
+	if (managed == -1)
+		managed = getenv("NOTIFY_SOCKET") != NULL;
+	if (!managed)
+		return;
 	sd_notifyf(0, "%sSTATUS=%zu service%s enabled, %u connection%s, %lu "
 	    "refused in the last minute", what, ns->enabled,
 	    ns->enabled == 1 ? "" : "s", ns->connections,

@@ -424,32 +424,44 @@ report_one(const struct report_head *r, const char *line)
 		log_journal_line(r->priority, (long)r->pid, line);
 }
 
-/* The children's reports: read all there are, record by record. */
+/*
+ * The children's reports: read all there are, record by record, into a
+ * buffer of the parent's own (written at every connection, its count
+ * too: not a page a fork shares).
+ */
+#define REPORT_BUF	65536
 static void
 report_read(struct server *s)
 {
-	static char	 buf[65536];
-	static size_t	 have;
+	static struct {
+		size_t	 have;
+		char	 buf[REPORT_BUF];
+	}		*rb;
 	struct report_head r;
-	ssize_t	 n;
-	size_t	 off;
+	char		*buf;
+	ssize_t		 n;
+	size_t		 off;
 
-	while ((n = read(s->report.fd, buf + have, sizeof(buf) - have)) > 0) {
-		have += (size_t)n;
-		for (off = 0; have - off >= sizeof(r); off += r.len) {
+	if (rb == NULL && (rb = util_parent_calloc(1, sizeof(*rb))) == NULL)
+		return;		/* out of memory: the reports wait in the pipe */
+	buf = rb->buf;
+	while ((n = read(s->report.fd, buf + rb->have,
+	    REPORT_BUF - rb->have)) > 0) {
+		rb->have += (size_t)n;
+		for (off = 0; rb->have - off >= sizeof(r); off += r.len) {
 			memcpy(&r, buf + off, sizeof(r));
 			if (r.len < sizeof(r)) {
-				have = off = 0;	/* not ours: start over */
+				rb->have = off = 0;	/* not ours: start over */
 				break;
 			}
-			if (have - off < r.len)
+			if (rb->have - off < r.len)
 				break;
 			if (r.type == REPORT_LOG)
 				buf[off + r.len - 1] = '\0';
 			report_one(&r, buf + off + sizeof(r));
 		}
-		memmove(buf, buf + off, have - off);
-		have -= off;
+		memmove(buf, buf + off, rb->have - off);
+		rb->have -= off;
 	}
 }
 
