@@ -1,0 +1,86 @@
+/* Unit tests: the parent's own pages (zeroed, freed, absent from a forked child), growing arrays. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* Whether the page holding p is mapped in this process (msync says ENOMEM if not). */
+static bool
+mapped(const void *p)
+{
+	uintptr_t page = (uintptr_t)p & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
+
+	return msync((void *)page, 1, MS_ASYNC) == 0 || errno != ENOMEM;
+}
+
+/* Zeroed, writable, released; and a child forked after does not have it. */
+static void
+test_parent_calloc(void **state)
+{
+	unsigned char *p;
+	size_t	 i;
+	pid_t	 pid;
+	int	 status;
+
+	(void)state;
+	p = util_parent_calloc(3000, 7);
+	assert_non_null(p);
+	for (i = 0; i < 3000 * 7; i++)
+		assert_int_equal(p[i], 0);
+	memset(p, 0xa5, 3000 * 7);
+	assert_true(mapped(p));
+	assert_true(mapped(p + 3000 * 7 - 1));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(!mapped(p) && !mapped(p + 3000 * 7 - 1) ? 0 : 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* The parent's copy is untouched by the fork. */
+	assert_int_equal(p[0], 0xa5);
+	util_parent_free(p);
+	assert_false(mapped(p));
+	util_parent_free(NULL);
+	/* More than memory can hold is refused, not wrapped around. */
+	assert_null(util_parent_calloc(SIZE_MAX / 2, 4));
+}
+
+/* util_grow doubles at powers of two and keeps what was there. */
+static void
+test_grow(void **state)
+{
+	int	*v = NULL;
+	size_t	 n;
+
+	(void)state;
+	for (n = 0; n < 1000; n++) {
+		v = util_grow(v, n, sizeof(*v));
+		assert_non_null(v);
+		v[n] = (int)n;
+	}
+	for (n = 0; n < 1000; n++)
+		assert_int_equal(v[n], (int)n);
+	free(v);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parent_calloc),
+		cmocka_unit_test(test_grow),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
