@@ -8,19 +8,25 @@
 #include "notify.h"
 
 #ifdef HAVE_SYSTEMD
-/*
- * sd_notifyf() formats its message (a malloc) before it looks for
- * NOTIFY_SOCKET, and STATUS= follows every connection: outside a service
- * manager, look once and do nothing after.
- */
-static void
-notify(const char *what, const struct notify_status *ns)
+bool
+notify_managed(void)
 {
 	static int	 managed = -1;
 
 	if (managed == -1)
 		managed = getenv("NOTIFY_SOCKET") != NULL;
-	if (!managed)
+	return managed;
+}
+
+/*
+ * sd_notifyf() formats its message (a malloc) before it looks for
+ * NOTIFY_SOCKET, and STATUS= follows every connection: outside a service
+ * manager, do nothing.
+ */
+static void
+notify(const char *what, const struct notify_status *ns)
+{
+	if (!notify_managed())
 		return;
 	sd_notifyf(0, "%sSTATUS=%zu service%s enabled, %u connection%s, %lu "
 	    "refused in the last minute", what, ns->enabled,
@@ -72,5 +78,11 @@ void
 notify_status(const struct notify_status *ns)
 {
 	(void)ns;
+}
+
+bool
+notify_managed(void)
+{
+	return false;
 }
 #endif

@@ -2,6 +2,7 @@
 #ifndef HELLOD_NOTIFY_H
 #define HELLOD_NOTIFY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* What STATUS= says: "N services enabled, N connections, N refused in the last minute". */
@@ -19,5 +20,10 @@ void	notify_reloading(void);
 void	notify_stopping(void);
 /* STATUS= only. */
 void	notify_status(const struct notify_status *ns);
+/*
+ * Whether a service manager listens (NOTIFY_SOCKET, looked up once):
+ * without one, STATUS= is not worth working out at every connection.
+ */
+bool	notify_managed(void);
 
 #endif
