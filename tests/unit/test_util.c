@@ -1,4 +1,4 @@
-/* Unit tests: the parent's own pages (zeroed, freed, absent from a forked child), growing arrays. */
+/* Unit tests: the parent's own pages (zeroed, freed, not in a forked child), growing arrays. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
