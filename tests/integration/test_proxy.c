@@ -477,7 +477,10 @@ test_haproxy(void **state)
 	cfg = replace(cfg, "192.0.2.11:9999", port);
 	snprintf(port, sizeof(port), "127.0.0.1:%u", b.port[0]);
 	cfg = replace(cfg, "192.0.2.12:9999", port);
-	cfg = replace(cfg, "inter 2s", "inter 200ms");
+	/*
+	 * The checks run as shipped (every 2 s, out after two failures): a
+	 * daemon slowed down by valgrind must still answer them in time.
+	 */
 	snprintf(extra, sizeof(extra),
 	    "frontend v1\n    bind 127.0.0.1:%u\n    default_backend v1\n"
 	    "backend v1\n    server a 127.0.0.1:%u send-proxy\n"
@@ -514,15 +517,25 @@ test_haproxy(void **state)
 	assert_true(log_wait(&a, "reason=proxy_untrusted\n", T_MS));
 
 	/* Scale-out: both hellods answer the health checks, and the clients. */
-	assert_true(log_wait(&a, "hello: connect peer=127.0.0.1:", T_MS));
-	assert_true(log_wait(&b, "hello: connect peer=127.0.0.1:", T_MS));
+	assert_true(log_wait(&a, "hello: connect peer=127.0.0.1:", harness_ms(6000)));
+	assert_true(log_wait(&b, "hello: connect peer=127.0.0.1:", harness_ms(6000)));
 	for (i = 0; i < 20; i++)
 		assert_true(dialogue_through("127.0.0.4", hp[0], "Spread"));
 	assert_true(log_contains(&a, "hello: connect peer=127.0.0.4:"));
 	assert_true(log_contains(&b, "hello: connect peer=127.0.0.4:"));
-	/* One stops: the checks take it out, the other answers everyone. */
+	/*
+	 * One stops: the checks take it out, the other answers everyone.
+	 * Not under valgrind, where a daemon this slow misses checks too:
+	 * the point of this part is timing.
+	 */
 	assert_int_equal(daemon_stop(&b, SIGTERM), 0);
-	deadline = now_ms() + (uint64_t)harness_ms(10000);
+	if (harness_valgrind()) {
+		fprintf(stderr, "test_haproxy: the failover part skipped under "
+		    "valgrind\n");
+		assert_int_equal(daemon_stop(&a, SIGTERM), 0);
+		return;
+	}
+	deadline = now_ms() + (uint64_t)harness_ms(20000);
 	for (ok = 0; ok < 10 && now_ms() < deadline;) {
 		ok = dialogue_through("127.0.0.5", hp[0], "Alone") ? ok + 1 : 0;
 		if (ok == 0)
