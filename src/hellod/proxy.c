@@ -144,37 +144,42 @@ parse_v1(const unsigned char *b, size_t len, struct proxy_hdr *h, const char **w
 	return v1_words(line, h, why);
 }
 
-/* The addresses of a v2 PROXY command of family INET or INET6 (a, alen bytes). */
+/* One end of a v2 address block: an address of alen bytes, a port, into ss. */
+static void
+v2_endpoint(int family, const unsigned char *addr, size_t alen,
+    const unsigned char *port, struct sockaddr_storage *ss, socklen_t *sslen)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	ss->ss_family = (sa_family_t)family;
+	if (family == AF_INET) {
+		memcpy(&sin->sin_addr, addr, alen);
+		memcpy(&sin->sin_port, port, 2);
+		*sslen = sizeof(*sin);
+	} else {
+		memcpy(&sin6->sin6_addr, addr, alen);
+		memcpy(&sin6->sin6_port, port, 2);
+		*sslen = sizeof(*sin6);
+	}
+}
+
+/*
+ * The addresses of a v2 PROXY command of family INET or INET6 (a, len
+ * bytes): the source address, the destination's, then their ports.
+ */
 static enum proxy_result
-v2_addresses(int fam, const unsigned char *a, size_t alen, struct proxy_hdr *h,
+v2_addresses(int fam, const unsigned char *a, size_t len, struct proxy_hdr *h,
     const char **why)
 {
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&h->src;
-	struct sockaddr_in *d4 = (struct sockaddr_in *)&h->dst;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&h->src;
-	struct sockaddr_in6 *d6 = (struct sockaddr_in6 *)&h->dst;
+	int	 family = fam == V2_INET ? AF_INET : AF_INET6;
+	size_t	 alen = fam == V2_INET ? 4 : 16;
 
-	memset(&h->src, 0, sizeof(h->src));
-	memset(&h->dst, 0, sizeof(h->dst));
-	if (fam == V2_INET) {
-		if (alen < V2_INET_LEN)
-			return bad(why, "length");
-		s4->sin_family = d4->sin_family = AF_INET;
-		memcpy(&s4->sin_addr, a, 4);
-		memcpy(&d4->sin_addr, a + 4, 4);
-		memcpy(&s4->sin_port, a + 8, 2);
-		memcpy(&d4->sin_port, a + 10, 2);
-		h->srclen = h->dstlen = sizeof(struct sockaddr_in);
-		return PROXY_OK;
-	}
-	if (alen < V2_INET6_LEN)
+	if (len < (fam == V2_INET ? V2_INET_LEN : V2_INET6_LEN))
 		return bad(why, "length");
-	s6->sin6_family = d6->sin6_family = AF_INET6;
-	memcpy(&s6->sin6_addr, a, 16);
-	memcpy(&d6->sin6_addr, a + 16, 16);
-	memcpy(&s6->sin6_port, a + 32, 2);
-	memcpy(&d6->sin6_port, a + 34, 2);
-	h->srclen = h->dstlen = sizeof(struct sockaddr_in6);
+	v2_endpoint(family, a, alen, a + 2 * alen, &h->src, &h->srclen);
+	v2_endpoint(family, a + alen, alen, a + 2 * alen + 2, &h->dst, &h->dstlen);
 	return PROXY_OK;
 }
 

@@ -239,18 +239,19 @@ proxy_finish(struct server *s, struct service *svc, int fd,
     const struct sockaddr *via, enum proxy_result r,
     const struct proxy_hdr *h, const char *why)
 {
+	const struct sockaddr *client;
+
 	if (r != PROXY_OK) {
 		tcp_refuse(svc, fd, SR_proxy_header, via, NULL, why);
 		return 0;
 	}
+	client = h->local ? via : (const struct sockaddr *)&h->src;
 	if (tcp_full(s)) {
-		service_refuse_via(svc, SR_max_children, h->local ? via :
-		    (const struct sockaddr *)&h->src, via, NULL);
+		service_refuse_via(svc, SR_max_children, client, via, NULL);
 		close(fd);
 		return 0;
 	}
-	return tcp_admit(s, svc, fd, h->local ? via :
-	    (const struct sockaddr *)&h->src, h, via);
+	return tcp_admit(s, svc, fd, client, h, via);
 }
 
 /*

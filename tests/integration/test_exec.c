@@ -306,19 +306,6 @@ test_udp_unread_dropped(void **state)
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
-/* Where in.tftpd (tftpd-hpa) is: $HELLOD_TFTPD, or the system's; NULL when none. */
-static const char *
-tftpd_path(void)
-{
-	const char *p = getenv("HELLOD_TFTPD");
-
-	if (p != NULL && access(p, X_OK) == 0)
-		return p;
-	if (access("/usr/sbin/in.tftpd", X_OK) == 0)
-		return "/usr/sbin/in.tftpd";
-	return NULL;
-}
-
 /*
  * in.tftpd from tftpd-hpa behind a UDP exec service, the classic use of
  * inetd's wait: a 1 MiB file fetched with tftp-hpa's client arrives
@@ -328,7 +315,8 @@ tftpd_path(void)
 static void
 test_tftp(void **state)
 {
-	const char *tftpd = tftpd_path(), *root = harness_path("tftproot");
+	const char *tftpd = harness_program("HELLOD_TFTPD", "/usr/sbin/in.tftpd");
+	const char *root = harness_path("tftproot");
 	char	 conf[1024], cmd[4 * PATH_MAX], file[PATH_MAX], got[PATH_MAX];
 	struct daemon d;
 	int	 i;

@@ -321,12 +321,10 @@ test_exec_environment(void **state)
 static const char *
 haproxy_path(void)
 {
-	const char *p = getenv("HELLOD_HAPROXY");
+	const char *p = harness_program("HELLOD_HAPROXY", "/usr/sbin/haproxy");
 
-	if (p != NULL && access(p, X_OK) == 0)
+	if (p != NULL)
 		return p;
-	if (access("/usr/sbin/haproxy", X_OK) == 0)
-		return "/usr/sbin/haproxy";
 	if (getenv("HELLOD_REQUIRE_HAPROXY") != NULL)
 		fail_msg("haproxy not found ($HELLOD_HAPROXY, /usr/sbin/haproxy)");
 	return NULL;

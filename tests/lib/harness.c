@@ -221,6 +221,16 @@ bind_probe(int family, int type, uint16_t port)
 	return rv;
 }
 
+const char *
+harness_program(const char *env, const char *path)
+{
+	const char *p = getenv(env);
+
+	if (p != NULL && access(p, X_OK) == 0)
+		return p;
+	return access(path, X_OK) == 0 ? path : NULL;
+}
+
 bool
 harness_have_ipv6(void)
 {

@@ -66,6 +66,13 @@ const char *harness_path(const char *name);
 /* True when the kernel lets us bind ::1. */
 bool	harness_have_ipv6(void);
 
+/*
+ * A real program a test runs (in.tftpd, haproxy): the path in the
+ * environment variable env when it is executable, else the system's path
+ * when that is; NULL when neither.
+ */
+const char *harness_program(const char *env, const char *path);
+
 /* A port free right now for TCP and UDP on 127.0.0.1 (and ::1 when present). */
 uint16_t harness_free_port(void);
 
