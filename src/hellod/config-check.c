@@ -208,6 +208,8 @@ check_tcp_only(struct parse *p, const struct sect *s)
 /*
  * proxy_protocol and proxy_from go together, and a PROXY header starts a
  * TCP connection: a service that has UDP too cannot ask for one.
+ * "proxy_protocol = no" (the default, written out) asks for nothing, and
+ * leaves a proxy_from beside it unused.
  */
 static void
 check_proxy(struct parse *p, const struct sect *s)
@@ -215,12 +217,14 @@ check_proxy(struct parse *p, const struct sect *s)
 	int	 pline = config_key_line(s, "proxy_protocol", IN_SERVICE);
 	int	 fline = config_key_line(s, "proxy_from", IN_SERVICE);
 
-	if (pline != 0 && fline == 0)
+	bool	 wanted = s->svc.proxy_versions != 0;
+
+	if (wanted && fline == 0)
 		config_sect_error(p, s, pline, "proxy_protocol: needs proxy_from, "
 		    "the addresses of the balancers that may send a header");
 	if (fline != 0 && pline == 0)
 		config_sect_error(p, s, fline, "proxy_from: without proxy_protocol");
-	if (pline != 0 && (s->svc.protocols & PROTO_UDP) &&
+	if (wanted && (s->svc.protocols & PROTO_UDP) &&
 	    (s->svc.protocols & PROTO_TCP))
 		config_sect_error(p, s, pline, "proxy_protocol: only for tcp, and "
 		    "the service has udp too");

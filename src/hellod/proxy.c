@@ -262,6 +262,10 @@ proxy_parse_versions(const char *text, unsigned *out, const char **err)
 
 	*out = 0;
 	*err = "must be v1, v2 or both (\"v1 v2\")";
+	if (strcmp(text, "no") == 0) {
+		*err = NULL;
+		return 0;
+	}
 	for (;;) {
 		p += strspn(p, " \t");
 		if (*p == '\0')

@@ -52,8 +52,8 @@ enum proxy_result proxy_parse(const void *buf, size_t len, unsigned accept,
 
 /*
  * Parse a proxy_protocol value: "v1", "v2" or both, separated by blanks,
- * into a set of PROXY_V1 and PROXY_V2.  Returns 0, or -1 with a static
- * message in *err.
+ * into a set of PROXY_V1 and PROXY_V2; "no" (the default) is the empty
+ * set.  Returns 0, or -1 with a static message in *err.
  */
 int	proxy_parse_versions(const char *text, unsigned *out, const char **err);
 

@@ -840,6 +840,10 @@ test_proxy_keys(void **state)
 	conf = load_ok("[h]\n" ECHO_SVC);
 	assert_int_equal(conf->services[0].proxy_versions, 0);
 	config_free(conf);
+	/* The default written out: no header, no proxy_from needed. */
+	conf = load_ok("[h]\n" ECHO_SVC "proxy_protocol = no\n");
+	assert_int_equal(conf->services[0].proxy_versions, 0);
+	config_free(conf);
 
 	EXPECT("[h]\n" ECHO_SVC "proxy_protocol = v3\nproxy_from = 127.0.0.1\n",
 	    "t.ini:5: [h] proxy_protocol: invalid value \"v3\" (must be v1, v2 or "

@@ -316,6 +316,8 @@ test_versions(void **state)
 	assert_int_equal(proxy_parse_versions(" v2 v1 ", &v, &err), 0);
 	assert_int_equal(v, PROXY_V1 | PROXY_V2);
 	assert_string_equal(proxy_versions_name(v), "v1 v2");
+	assert_int_equal(proxy_parse_versions("no", &v, &err), 0);
+	assert_int_equal(v, 0);
 	assert_int_equal(proxy_parse_versions("v3", &v, &err), -1);
 	assert_string_equal(err, "must be v1, v2 or both (\"v1 v2\")");
 	assert_int_equal(proxy_parse_versions("", &v, &err), -1);
