@@ -2,6 +2,7 @@
 #ifndef HELLOD_LOG_H
 #define HELLOD_LOG_H
 
+#include <sys/uio.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,6 +21,22 @@ void	log_setup(int facility, int level, bool journal);
  */
 #define LOG_LINE_MAX	1024
 #define LOG_FIELDS	24
+
+/*
+ * The journal entry of a line, its fields packed in one buffer: MESSAGE
+ * (the line), PRIORITY, SYSLOG_FACILITY, SYSLOG_IDENTIFIER, SYSLOG_PID
+ * (pid), and for a line of the vocabulary HELLOD_SERVICE (not for
+ * "hellod"), HELLOD_EVENT and a HELLOD_KEY per pair (a quoted value
+ * without its quotes; duration as HELLOD_DURATION_USEC, in and out as
+ * HELLOD_BYTES_IN and HELLOD_BYTES_OUT), LOG_FIELDS at most.
+ */
+struct log_fields {
+	char		 buf[2 * LOG_LINE_MAX + LOG_FIELDS * 64];
+	size_t		 used;
+	struct iovec	 iov[LOG_FIELDS];
+	size_t		 n;
+};
+void	log_fields(struct log_fields *f, int priority, long pid, const char *line);
 
 /* s as a value: as it is when a single token of plain characters, else quoted with escapes. */
 const char *log_quote(char *buf, size_t len, const char *s);

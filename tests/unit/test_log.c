@@ -1,4 +1,5 @@
-/* Unit tests: log_vis (network bytes made safe), the name tables, stderr while starting. */
+/* Unit tests: log_vis (network bytes made safe), the name tables, stderr while starting,
+ * the journal's fields. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -201,6 +202,90 @@ test_stderr_while_starting(void **state)
 	free(text);
 }
 
+/* Field i of f as a string. */
+static const char *
+field(const struct log_fields *f, size_t i)
+{
+	static char	 buf[sizeof(f->buf)];
+
+	assert_true(i < f->n);
+	memcpy(buf, f->iov[i].iov_base, f->iov[i].iov_len);
+	buf[f->iov[i].iov_len] = '\0';
+	return buf;
+}
+
+/* An end line: the syslog fields, then the service, the event and a field per pair. */
+static void
+test_fields_end_line(void **state)
+{
+	static struct log_fields f;
+	const char	*line = "echo: end peer=127.0.0.1:4242 reason=client_close "
+	    "duration=0.250 in=5 out=7 detail=\"two words\"";
+
+	(void)state;
+	log_init(LOG_DAEMON, LOG_INFO, false);
+	log_fields(&f, LOG_DAEMON | LOG_INFO, 4321, line);
+	assert_int_equal(f.n, 13);
+	assert_string_equal(field(&f, 0), "MESSAGE=echo: end peer=127.0.0.1:4242 "
+	    "reason=client_close duration=0.250 in=5 out=7 detail=\"two words\"");
+	assert_string_equal(field(&f, 1), "PRIORITY=6");
+	assert_string_equal(field(&f, 2), "SYSLOG_FACILITY=3");
+	assert_string_equal(field(&f, 3), "SYSLOG_IDENTIFIER=hellod");
+	assert_string_equal(field(&f, 4), "SYSLOG_PID=4321");
+	assert_string_equal(field(&f, 5), "HELLOD_SERVICE=echo");
+	assert_string_equal(field(&f, 6), "HELLOD_EVENT=end");
+	assert_string_equal(field(&f, 7), "HELLOD_PEER=127.0.0.1:4242");
+	assert_string_equal(field(&f, 8), "HELLOD_REASON=client_close");
+	assert_string_equal(field(&f, 9), "HELLOD_DURATION_USEC=250000");
+	assert_string_equal(field(&f, 10), "HELLOD_BYTES_IN=5");
+	assert_string_equal(field(&f, 11), "HELLOD_BYTES_OUT=7");
+	assert_string_equal(field(&f, 12), "HELLOD_DETAIL=two words");
+	/* Used again, it starts afresh. */
+	log_fields(&f, LOG_DAEMON | LOG_ERR, 1, "hellod: started services=1");
+	assert_int_equal(f.n, 7);
+	assert_string_equal(field(&f, 1), "PRIORITY=3");
+	assert_string_equal(field(&f, 5), "HELLOD_EVENT=started");
+	assert_string_equal(field(&f, 6), "HELLOD_SERVICES=1");
+}
+
+/* A configuration error is a MESSAGE alone, with the syslog fields. */
+static void
+test_fields_other_form(void **state)
+{
+	static struct log_fields f;
+
+	(void)state;
+	log_fields(&f, LOG_ERR, 1, "/etc/hellod/hellod.ini:3: port: not a number");
+	assert_int_equal(f.n, 5);
+	assert_string_equal(field(&f, 0),
+	    "MESSAGE=/etc/hellod/hellod.ini:3: port: not a number");
+}
+
+/* The longest line with the most pairs: LOG_FIELDS fields, each whole, none beyond. */
+static void
+test_fields_longest(void **state)
+{
+	static struct log_fields f;
+	char		 line[LOG_LINE_MAX], want[LOG_LINE_MAX];
+	size_t		 used, i;
+
+	(void)state;
+	used = (size_t)snprintf(line, sizeof(line), "svc: event");
+	for (i = 0; used + 12 < sizeof(line); i++)
+		used += (size_t)snprintf(line + used, sizeof(line) - used,
+		    " k%03zu=%s", i % 1000, "vvv");
+	memset(line + used, 'x', sizeof(line) - used - 1);
+	line[sizeof(line) - 1] = '\0';
+	log_fields(&f, LOG_INFO, 1, line);
+	assert_int_equal(f.n, LOG_FIELDS);
+	assert_int_equal(f.iov[0].iov_len, strlen("MESSAGE=") + strlen(line));
+	for (i = 7; i < LOG_FIELDS; i++) {
+		snprintf(want, sizeof(want), "HELLOD_K%03zu=vvv", i - 7);
+		assert_string_equal(field(&f, i), want);
+	}
+	assert_true(f.used <= sizeof(f.buf));
+}
+
 int
 main(void)
 {
@@ -214,6 +299,9 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_enabled),
 		cmocka_unit_test(test_stderr_while_starting),
+		cmocka_unit_test(test_fields_end_line),
+		cmocka_unit_test(test_fields_other_form),
+		cmocka_unit_test(test_fields_longest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
