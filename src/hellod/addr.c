@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "siphash.h"
@@ -314,7 +315,13 @@ void
 addr_init(void)
 {
 	if (!peer_keyed) {
-		arc4random_buf(peer_key, sizeof(peer_key));
+		/*
+		 * The kernel's randomness, not libbsd's arc4random: that one
+		 * registers a fork handler, a page of code and one of data
+		 * for every child to fault in.
+		 */
+		if (getentropy(peer_key, sizeof(peer_key)) == -1)
+			arc4random_buf(peer_key, sizeof(peer_key));
 		peer_keyed = true;
 	}
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,22 @@ child_sigterm(int sig)
 	conn_stopping = 1;
 }
 
+/* Made ready in the parent: a child only reads them (a write would be a copy-on-write fault). */
+static struct sigaction child_sa;	/* SIGTERM's */
+static sigset_t child_mask;		/* SIGTERM alone */
+static bool	child_prepared;
+
+void
+child_prepare(void)
+{
+	memset(&child_sa, 0, sizeof(child_sa));
+	child_sa.sa_handler = child_sigterm;
+	sigemptyset(&child_sa.sa_mask);
+	sigemptyset(&child_mask);
+	sigaddset(&child_mask, SIGTERM);
+	child_prepared = true;
+}
+
 /*
  * The parent's mask is not the child's.  Its dispositions are (the
  * parent set them at start, see signal_setup() in server.c: the default,
@@ -44,16 +61,10 @@ child_sigterm(int sig)
 static void
 child_signals(void)
 {
-	struct sigaction sa;
-	sigset_t set;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = child_sigterm;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_SETMASK, &set, NULL);
+	if (!child_prepared)
+		child_prepare();
+	sigaction(SIGTERM, &child_sa, NULL);
+	sigprocmask(SIG_SETMASK, &child_mask, NULL);
 }
 
 /*
@@ -157,8 +168,13 @@ child_reset(int fd)
 	    dup2(child_report_fd, REPORT_FD) == -1)
 		_exit(EX_OSERR);
 	child_report_fd = child_report_fd != -1 ? REPORT_FD : -1;
-	/* Listeners, epoll, signalfd, pidfile, control socket: none is ours. */
-	closefrom(REPORT_FD + 1);
+	/*
+	 * Listeners, epoll, signalfd, pidfile, control socket: none is ours.
+	 * close_range() itself: libbsd's closefrom() calls it, from two more
+	 * pages of code that every child would fault in.
+	 */
+	if (close_range(REPORT_FD + 1, ~0U, 0) == -1)
+		closefrom(REPORT_FD + 1);
 	log_divert_to(child_log_relay);
 }
 
@@ -175,37 +191,31 @@ child_report(const struct conn *c)
 
 
 void
-child_run(struct service *svc, int cfd, const struct sockaddr *peer,
-    socklen_t peerlen, unsigned long connnum, const struct proxy_hdr *ph,
-    const struct sockaddr *via)
+child_run(struct conn *c)
 {
-	struct conn	 c;
-	uint64_t	 start = util_now_ms();
+	const struct service *svc = c->svc;
+	uint64_t	 start = c->last_io_ms;
 
-	child_reset(cfd);
-	cfd = CHILD_FD;
-	conn_init(&c, cfd, svc, peer, peerlen);
-	c.connnum = connnum;
-	if (ph != NULL)
-		conn_proxied(&c, ph, via);
-	setproctitle("%s %s", svc->name, c.peername);
+	child_reset(c->fd);
+	conn_attach(c, CHILD_FD);
+	setproctitle("%s %s", svc->name, c->peername);
 	if (identity_switch(svc->user, svc->group, svc->name, true) == -1 ||
 	    identity_drop_caps(svc->name) == -1)
 		_exit(EX_OSERR);
 	if (svc->log_connections)
-		log_info("%s: connect peer=%s%s", svc->name, c.peername,
-		    child_via(&c));
-	svc->handler->tcp(&c);
+		log_info("%s: connect peer=%s%s", svc->name, c->peername,
+		    child_via(c));
+	svc->handler->tcp(c);
 	if (svc->log_connections)
-		child_log_end(&c, start);
-	child_report(&c);
+		child_log_end(c, start);
+	child_report(c);
 	/*
 	 * A handler that read the client's end of file (or a reset) left
 	 * nothing unread; a program may have, whatever it saw.
 	 */
-	if (c.end == END_client_close && !c.exited)
-		close(cfd);
+	if (c->end == END_client_close && !c->exited)
+		close(c->fd);
 	else
-		child_linger(cfd);
+		child_linger(c->fd);
 	_exit(0);
 }

@@ -9,19 +9,22 @@
 struct service;
 
 /*
- * In the child of a new connection cfd for svc: reset signals, close every
- * other descriptor, set the process title, switch to the service's user
- * and drop every capability, log, run the handler, log the end, and
- * _exit.  peer is the client's address as accept() gave it (peerlen
- * bytes).  connnum is the client's connections to the service now, this
- * one too.  ph, when not NULL, is the PROXY header the balancer at via
- * (then peer) sent before it (see conn_proxied).  Never returns.
+ * In the child of a new connection c (conn_prepare()d by the parent, on
+ * the descriptor c->fd): reset signals, close every other descriptor, set
+ * the process title, switch to the service's user and drop every
+ * capability, log, run the handler, log the end, and _exit.  c->connnum
+ * is the client's connections to the service now, this one too; a
+ * connection from a balancer was conn_proxied().  Never returns.
  */
-struct proxy_hdr;
+struct conn;
 __attribute__((noreturn))
-void	child_run(struct service *svc, int cfd, const struct sockaddr *peer,
-	    socklen_t peerlen, unsigned long connnum, const struct proxy_hdr *ph,
-	    const struct sockaddr *via);
+void	child_run(struct conn *c);
+
+/*
+ * In the parent, before its first fork: what child_reset() sets up,
+ * made ready, so that a child only reads it.
+ */
+void	child_prepare(void);
 
 /*
  * The first steps of any child: the signals back to the child's (SIGTERM

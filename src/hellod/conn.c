@@ -45,41 +45,65 @@ conn_end_name(enum conn_end end)
 	return end_names[end];
 }
 
+/* The peer's name for the log lines, as log_peer asks. */
+static void
+conn_name_peer(struct conn *c)
+{
+	if (c->peer.len > 0 && (c->peer.ss.ss_family == AF_INET ||
+	    c->peer.ss.ss_family == AF_INET6))
+		addr_format_peer((struct sockaddr *)&c->peer.ss,
+		    c->svc != NULL ? c->svc->log_peer : LOG_PEER_FULL,
+		    c->peername, sizeof(c->peername));
+	else
+		strlcpy(c->peername, "-", sizeof(c->peername));
+}
+
+/*
+ * Everything but the descriptor: the parent fills it before fork, so that
+ * the child neither formats an address (inet_ntop, which runs sprintf)
+ * nor reads the clock before it serves.
+ */
 void
-conn_init(struct conn *c, int fd, const struct service *svc,
+conn_prepare(struct conn *c, const struct service *svc,
     const struct sockaddr *peer, socklen_t peerlen)
 {
-	int flags;
-
 	memset(c, 0, sizeof(*c));
-	c->fd = fd;
+	c->fd = -1;
 	c->svc = svc;
-
-	if ((flags = fcntl(fd, F_GETFL)) != -1)
-		(void)fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-
 	if (peer != NULL && peerlen <= sizeof(c->peer.ss)) {
 		memcpy(&c->peer.ss, peer, peerlen);
 		c->peer.len = peerlen;
-	} else {
+	}
+	c->local.len = 0;	/* conn_local() asks when someone needs it */
+	conn_name_peer(c);
+	c->last_io_ms = util_now_ms();
+	if (svc != NULL && svc->max_duration_ms != 0)
+		c->end_ms = c->last_io_ms + svc->max_duration_ms;
+}
+
+void
+conn_attach(struct conn *c, int fd)
+{
+	int flags;
+
+	c->fd = fd;
+	if ((flags = fcntl(fd, F_GETFL)) != -1 && !(flags & O_NONBLOCK))
+		(void)fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	if (c->peer.len == 0) {
 		c->peer.len = sizeof(c->peer.ss);
 		if (getpeername(fd, (struct sockaddr *)&c->peer.ss,
 		    &c->peer.len) == -1)
 			c->peer.len = 0;
+		conn_name_peer(c);
 	}
-	c->local.len = 0;	/* conn_local() asks when someone needs it */
+}
 
-	if (c->peer.len > 0 && (c->peer.ss.ss_family == AF_INET ||
-	    c->peer.ss.ss_family == AF_INET6))
-		addr_format_peer((struct sockaddr *)&c->peer.ss,
-		    svc != NULL ? svc->log_peer : LOG_PEER_FULL,
-		    c->peername, sizeof(c->peername));
-	else
-		strlcpy(c->peername, "-", sizeof(c->peername));
-
-	c->last_io_ms = util_now_ms();
-	if (svc != NULL && svc->max_duration_ms != 0)
-		c->end_ms = c->last_io_ms + svc->max_duration_ms;
+void
+conn_init(struct conn *c, int fd, const struct service *svc,
+    const struct sockaddr *peer, socklen_t peerlen)
+{
+	conn_prepare(c, svc, peer, peerlen);
+	conn_attach(c, fd);
 }
 
 void
@@ -97,8 +121,7 @@ conn_proxied(struct conn *c, const struct proxy_hdr *h, const struct sockaddr *v
 		memcpy(&c->local.ss, &h->dst, h->dstlen);
 		c->local.len = h->dstlen;
 	}
-	addr_format_peer((struct sockaddr *)&c->peer.ss, c->svc != NULL ?
-	    c->svc->log_peer : LOG_PEER_FULL, c->peername, sizeof(c->peername));
+	conn_name_peer(c);
 }
 
 const struct sockaddr *

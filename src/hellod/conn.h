@@ -62,9 +62,15 @@ extern volatile sig_atomic_t conn_stopping;
 /*
  * Fill c for a new connection on fd (peer, peername, last_io_ms): peer
  * is the address accept() gave (peerlen bytes), or NULL to ask the kernel.
+ * conn_prepare() does it all but the descriptor (fd -1), conn_attach()
+ * the rest: non-blocking, and the peer asked of the kernel when not
+ * known.
  */
 void conn_init(struct conn *c, int fd, const struct service *svc,
     const struct sockaddr *peer, socklen_t peerlen);
+void conn_prepare(struct conn *c, const struct service *svc,
+    const struct sockaddr *peer, socklen_t peerlen);
+void conn_attach(struct conn *c, int fd);
 
 /* The address the client connected to: asked of the kernel once, when needed; or NULL. */
 const struct sockaddr *conn_local(struct conn *c);

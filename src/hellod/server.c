@@ -19,6 +19,7 @@
 #include "child.h"
 #include "children.h"
 #include "config.h"
+#include "conn.h"
 #include "control.h"
 #include "daemon.h"
 #include "handler.h"
@@ -202,7 +203,7 @@ tcp_admit(struct server *s, struct service *svc, int fd,
     const struct sockaddr *via)
 {
 	struct client	 cl = { .keylen = 0 };
-	unsigned long	 connnum;
+	struct conn	 c;
 	pid_t		 pid;
 	int		 why;
 
@@ -212,12 +213,18 @@ tcp_admit(struct server *s, struct service *svc, int fd,
 		tcp_refuse(svc, fd, why, sa, via, NULL);
 		return 0;
 	}
-	/* Read here: the child touches none of the parent's tables. */
-	connnum = conctab_get(svc->state->conc, &cl) + 1;
+	/*
+	 * Ready here, the child only runs it: names formatted, the client's
+	 * count read (the child touches none of the parent's tables).
+	 */
+	conn_prepare(&c, svc, sa, sa->sa_family == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+	c.fd = fd;
+	c.connnum = conctab_get(svc->state->conc, &cl) + 1;
+	if (ph != NULL)
+		conn_proxied(&c, ph, via);
 	if ((pid = fork()) == 0)
-		child_run(svc, fd, sa, sa->sa_family == AF_INET ?
-		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6),
-		    connnum, ph, via);
+		child_run(&c);
 	close(fd);
 	if (pid == -1) {
 		tcp_fork_failed(s, svc, sa, via);
@@ -336,7 +343,7 @@ tcp_accept(struct server *s, struct listener *l)
 			return;
 		}
 		sslen = sizeof(ss);
-		if ((fd = accept4(l->fd, sa, &sslen, SOCK_CLOEXEC)) == -1) {
+		if ((fd = accept4(l->fd, sa, &sslen, SOCK_CLOEXEC | SOCK_NONBLOCK)) == -1) {
 			tcp_accept_failed(s, l);
 			return;
 		}
@@ -412,6 +419,7 @@ report_setup(struct server *s)
 	s->report.kind = SRC_REPORT;
 	s->report.fd = p[0];
 	child_report_fd = p[1];
+	child_prepare();
 	return poll_add(s, s->report.fd, &s->report);
 }
 
