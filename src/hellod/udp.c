@@ -203,17 +203,40 @@ udp_debug(const struct service *svc, const struct sockaddr *sa,
 	    log_vis(vis, sizeof(vis), req, len));
 }
 
-/* One datagram: guard, source rate, handler, reply from where it was sent to. */
-static void
-udp_answer(struct listener *l, struct msghdr *msg, const unsigned char *req,
+/* Datagrams read with one recvmmsg(), their replies sent with one sendmmsg(). */
+#define UDP_MMSG	8
+
+#define UDP_CIN		(CMSG_SPACE(sizeof(struct in6_pktinfo)) + \
+			    CMSG_SPACE(sizeof(struct in_pktinfo)))
+#define UDP_COUT	CMSG_SPACE(sizeof(struct in6_pktinfo))
+
+/*
+ * A batch: the datagrams read and the replies to them.  In the parent's
+ * own pages (util_parent_calloc): a child never has them, and the
+ * parent's writes to them after a fork are not copy-on-write faults.
+ * Only the pages a datagram or a reply reaches are ever touched.
+ */
+struct udp_batch {
+	unsigned char	 req[UDP_MMSG][UDP_MAX];
+	unsigned char	 out[UDP_MMSG][UDP_MAX];
+	struct sockaddr_storage from[UDP_MMSG];
+	char		 cin[UDP_MMSG][UDP_CIN];
+	char		 cout[UDP_MMSG][UDP_COUT];
+	struct iovec	 iin[UDP_MMSG], iout[UDP_MMSG];
+	struct mmsghdr	 in[UDP_MMSG], reply[UDP_MMSG];
+};
+
+/*
+ * One datagram: guard, source rate, handler.  Returns the length of the
+ * reply it wrote to out (at most outmax), or -1 for none.
+ */
+static ssize_t
+udp_answer(struct listener *l, const struct msghdr *msg, const unsigned char *req,
     size_t len, unsigned char *out, uint64_t now_ms)
 {
 	struct service	*svc = l->svc;
 	const struct sockaddr *sa = msg->msg_name;
 	const char	*reason;
-	char		 cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	struct iovec	 iov;
-	struct msghdr	 reply;
 	ssize_t		 n;
 	size_t		 outmax = len > 512 ? len : 512;
 	int		 why;
@@ -223,70 +246,129 @@ udp_answer(struct listener *l, struct msghdr *msg, const unsigned char *req,
 	if (udp_badinput(sa, &reason) ||
 	    (udp_from_self(sa) && (reason = "own address") != NULL)) {
 		service_refuse(svc, SR_guard, sa, reason);
-		return;
+		return -1;
 	}
 	if (svc->limited_udp && (why = limits_admit(svc, PROTO_UDP, sa, NULL,
 	    now_ms)) != -1) {
 		service_refuse(svc, (enum service_refusal)why, sa, NULL);
-		return;
+		return -1;
 	}
 	udp_debug(svc, sa, req, len);
 	sources_note(svc, sa, SOURCE_DATAGRAM);
 	n = svc->handler->udp(svc, req, len, out, outmax);
-	if (n < 0)
-		return;
-	if ((size_t)n > outmax)
+	if (n > (ssize_t)outmax)
 		n = (ssize_t)outmax;	/* a handler bug must not amplify */
-	memset(&reply, 0, sizeof(reply));
-	iov.iov_base = out;
-	iov.iov_len = (size_t)n;
-	reply.msg_name = msg->msg_name;
-	reply.msg_namelen = msg->msg_namelen;
-	reply.msg_iov = &iov;
-	reply.msg_iovlen = 1;
-	udp_copy_pktinfo(msg, &reply, cbuf, sizeof(cbuf));
-	if (sendmsg(l->fd, &reply, MSG_DONTWAIT) == -1) {
-		if (errno != EAGAIN)
-			log_debug("%s: error op=sendmsg error=%s", svc->name,
-			    log_q(strerror(errno)));
-		return;
+	return n;
+}
+
+/* The reply of length n in slot i, to where its datagram came from, sent from where it went. */
+static void
+udp_reply(struct udp_batch *b, size_t i, size_t slot, size_t n)
+{
+	struct msghdr	*in = &b->in[i].msg_hdr, *r = &b->reply[slot].msg_hdr;
+
+	memset(r, 0, sizeof(*r));
+	b->iout[slot].iov_base = b->out[i];
+	b->iout[slot].iov_len = n;
+	r->msg_name = in->msg_name;
+	r->msg_namelen = in->msg_namelen;
+	r->msg_iov = &b->iout[slot];
+	r->msg_iovlen = 1;
+	udp_copy_pktinfo(in, r, b->cout[slot], sizeof(b->cout[slot]));
+}
+
+/* Send the batch's nreply replies, counting those that left. */
+static void
+udp_send(struct listener *l, struct udp_batch *b, size_t nreply)
+{
+	struct service	*svc = l->svc;
+	size_t		 sent = 0, j;
+	int		 n;
+
+	while (sent < nreply) {
+		n = sendmmsg(l->fd, b->reply + sent, (unsigned)(nreply - sent),
+		    MSG_DONTWAIT);
+		if (n <= 0) {
+			/* The reply that failed is dropped, as if lost; the rest still go. */
+			if (n == -1 && errno != EAGAIN && errno != EINTR)
+				log_debug("%s: error op=sendmsg error=%s", svc->name,
+				    log_q(strerror(errno)));
+			if (n == -1 && errno == EINTR)
+				continue;
+			sent++;
+			continue;
+		}
+		for (j = sent; j < sent + (size_t)n; j++) {
+			service_count(svc, SC_datagrams_out);
+			service_add(svc, SC_bytes_out, b->iout[j].iov_len);
+		}
+		sent += (size_t)n;
 	}
-	service_count(svc, SC_datagrams_out);
-	service_add(svc, SC_bytes_out, (uint64_t)n);
+}
+
+/* The parent's batch, made at the first datagram. */
+static struct udp_batch *
+udp_batch(void)
+{
+	static struct udp_batch *b;
+
+	if (b == NULL)
+		b = util_parent_calloc(1, sizeof(*b));
+	return b;
+}
+
+/* Read up to want datagrams into b: how many came, or -1 when none. */
+static int
+udp_recv(struct listener *l, struct udp_batch *b, unsigned want)
+{
+	unsigned	 i;
+	int		 n;
+
+	for (i = 0; i < want; i++) {
+		b->iin[i].iov_base = b->req[i];
+		b->iin[i].iov_len = sizeof(b->req[i]);
+		memset(&b->in[i], 0, sizeof(b->in[i]));
+		b->in[i].msg_hdr.msg_name = &b->from[i];
+		b->in[i].msg_hdr.msg_namelen = sizeof(b->from[i]);
+		b->in[i].msg_hdr.msg_iov = &b->iin[i];
+		b->in[i].msg_hdr.msg_iovlen = 1;
+		b->in[i].msg_hdr.msg_control = b->cin[i];
+		b->in[i].msg_hdr.msg_controllen = sizeof(b->cin[i]);
+	}
+	if ((n = recvmmsg(l->fd, b->in, want, MSG_DONTWAIT, NULL)) == -1 &&
+	    errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		log_debug("%s: error op=recvmsg error=%s", l->svc->name,
+		    log_q(strerror(errno)));
+	return n > 0 ? n : -1;
 }
 
 void
 udp_serve(struct listener *l)
 {
-	static unsigned char	 req[UDP_MAX], out[UDP_MAX];
-	struct sockaddr_storage	 ss;
-	char			 cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
-				    CMSG_SPACE(sizeof(struct in_pktinfo))];
-	struct iovec		 iov;
-	struct msghdr		 msg;
-	ssize_t			 n;
-	uint64_t		 now_ms = util_now_ms();
-	int			 i;
+	struct udp_batch *b;
+	uint64_t	 now_ms = util_now_ms();
+	unsigned	 done = 0, want;
+	size_t		 i, nreply;
+	ssize_t		 r;
+	int		 n;
 
-	for (i = 0; i < UDP_BATCH; i++) {
-		memset(&msg, 0, sizeof(msg));
-		iov.iov_base = req;
-		iov.iov_len = sizeof(req);
-		msg.msg_name = &ss;
-		msg.msg_namelen = sizeof(ss);
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof(cbuf);
-		n = recvmsg(l->fd, &msg, MSG_DONTWAIT);
-		if (n == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
-				log_debug("%s: error op=recvmsg error=%s",
-				    l->svc->name, log_q(strerror(errno)));
+	if ((b = udp_batch()) == NULL)
+		return;
+	while (done < UDP_BATCH) {
+		want = UDP_BATCH - done < UDP_MMSG ? UDP_BATCH - done : UDP_MMSG;
+		if ((n = udp_recv(l, b, want)) == -1)
 			return;
+		nreply = 0;
+		for (i = 0; i < (size_t)n; i++) {
+			r = udp_answer(l, &b->in[i].msg_hdr, b->req[i],
+			    b->in[i].msg_len, b->out[i], now_ms);
+			if (r >= 0)
+				udp_reply(b, i, nreply++, (size_t)r);
 		}
-		udp_answer(l, &msg, req, (size_t)n, out, now_ms);
+		udp_send(l, b, nreply);
+		done += (unsigned)n;
+		if ((unsigned)n < want)
+			return;	/* the queue is empty */
 	}
 }
 

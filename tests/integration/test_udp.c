@@ -1,5 +1,9 @@
-/* Integration: every handler over UDP, TCP with UDP on one port, the guard. */
+/* Integration: every handler over UDP, TCP with UDP on one port, the guard, bursts. */
 #include <sys/types.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/time.h>
+#include <sys/socket.h>
 
 #include <ctype.h>
 #include <regex.h>
@@ -285,6 +289,105 @@ guard_drops(uint16_t sport)
 	return true;
 }
 
+#define BURST_SOCKS	5
+#define BURST_EACH	12	/* datagrams per socket: 60 in all, several batches */
+#define BURST_BIG	20000	/* one datagram this long among them */
+
+/* A UDP socket on 127.0.0.1, any port, with a receive timeout. */
+static int
+burst_socket(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct timeval tv = { .tv_sec = 3 };
+	int	 fd;
+
+	assert_true((fd = socket(AF_INET, SOCK_DGRAM, 0)) >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	return fd;
+}
+
+/* The payload of datagram j of socket k (the big one long, the others short). */
+static size_t
+burst_payload(char *buf, size_t len, int k, int j)
+{
+	size_t	 n = (size_t)snprintf(buf, len, "socket %d datagram %d", k, j);
+
+	if (k == 0 && j == BURST_EACH / 2) {
+		memset(buf + n, 'b', BURST_BIG - n);
+		n = BURST_BIG;
+	}
+	return n;
+}
+
+/*
+ * Sixty datagrams from five sockets wait in the queue of the echo service
+ * (the daemon stopped meanwhile), a long one among them, and one from a
+ * source the guard refuses when we may bind one: read in batches, each
+ * answered to its own sender, in order, the refused one alone unanswered.
+ */
+static void
+test_burst(void **state)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	static char buf[BURST_BIG + 1], want[BURST_BIG + 1];
+	int	 fd[BURST_SOCKS], low = -1, k, j;
+	size_t	 len;
+	ssize_t	 n;
+
+	(void)state;
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	to.sin_port = htons(da.port[2]);
+	for (k = 0; k < BURST_SOCKS; k++)
+		fd[k] = burst_socket();
+	if (geteuid() == 0) {
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_true((low = socket(AF_INET, SOCK_DGRAM, 0)) >= 0);
+		for (j = 1000; j > 900; j--) {
+			sin.sin_port = htons((uint16_t)j);
+			if (bind(low, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+				break;
+		}
+		if (j == 900) {
+			close(low);
+			low = -1;
+		}
+	}
+	assert_int_equal(kill(da.pid, SIGSTOP), 0);
+	for (j = 0; j < BURST_EACH; j++)
+		for (k = 0; k < BURST_SOCKS; k++) {
+			len = burst_payload(buf, sizeof(buf), k, j);
+			assert_int_equal(sendto(fd[k], buf, len, 0,
+			    (struct sockaddr *)&to, sizeof(to)), (ssize_t)len);
+			if (low != -1 && j == 3 && k == 2)
+				assert_int_equal(sendto(low, "from a low port", 15, 0,
+				    (struct sockaddr *)&to, sizeof(to)), 15);
+		}
+	assert_int_equal(kill(da.pid, SIGCONT), 0);
+	for (k = 0; k < BURST_SOCKS; k++) {
+		for (j = 0; j < BURST_EACH; j++) {
+			len = burst_payload(want, sizeof(want), k, j);
+			n = recv(fd[k], buf, sizeof(buf), 0);
+			if (n < 0)
+				fail_msg("socket %d: no reply to datagram %d", k, j);
+			assert_int_equal(n, (ssize_t)len);
+			assert_memory_equal(buf, want, len);
+		}
+		close(fd[k]);
+	}
+	if (low != -1) {
+		struct timeval tv = { .tv_usec = SILENCE_MS * 1000 };
+
+		assert_int_equal(setsockopt(low, SOL_SOCKET, SO_RCVTIMEO, &tv,
+		    sizeof(tv)), 0);
+		assert_true(recv(low, buf, sizeof(buf), 0) < 0);
+		close(low);
+	}
+}
+
 static void
 test_guard_low_port(void **state)
 {
@@ -356,6 +459,7 @@ main(void)
 		cmocka_unit_test(test_hello_empty),
 		cmocka_unit_test(test_banner),
 		cmocka_unit_test(test_echo),
+		cmocka_unit_test(test_burst),
 		cmocka_unit_test(test_discard),
 		cmocka_unit_test(test_chargen),
 		cmocka_unit_test(test_daytime),
