@@ -362,6 +362,73 @@ test_start_errors_on_stderr(void **state)
 }
 
 /*
+ * Detached (no -f), the daemon that stays serves: TCP dialogues (a child
+ * each, the per-client limits counted), UDP datagrams, a reload, and a
+ * clean stop.  What the parent made before detaching it still has.
+ */
+static long detached_pid;
+
+/* The detached daemon killed, should a check have failed before it stopped. */
+static int
+detached_teardown(void **state)
+{
+	if (detached_pid > 1 && proc_alive((pid_t)detached_pid))
+		kill((pid_t)detached_pid, SIGKILL);
+	detached_pid = 0;
+	return harness_teardown(state);
+}
+
+static void
+test_detached_serves(void **state)
+{
+	const char *path = harness_path("detached.ini");
+	const char *pidfile = harness_path("detached.pid");
+	uint16_t port = harness_free_port();
+	char	 buf[256], *text;
+	long	 pid;
+	int	 fd, i;
+	ssize_t	 n;
+
+	(void)state;
+	harness_write_file(path, "[hello]\nprotocol = tcp udp\nport = %u\n"
+	    "bind = 127.0.0.1\nhandler = hello\nper_source = 5\nrate = 1000\n"
+	    "source_rate = 1000\n", port);
+	assert_int_equal(harness_run(NULL, NULL, ARGS("-p", pidfile, "-c", path)), 0);
+	/* The daemon that stays writes its pid, maybe after the first one left. */
+	for (i = 0, pid = 0; i < 100 && pid <= 1; i++) {
+		if ((text = harness_read_file(pidfile)) != NULL)
+			pid = strtol(text, NULL, 10);
+		free(text);
+		if (pid <= 1)
+			usleep((useconds_t)harness_ms(50) * 1000);
+	}
+	assert_true(pid > 1 && proc_alive((pid_t)pid));
+	detached_pid = pid;
+	for (i = 0; i < 3; i++) {
+		fd = tcp_connect("127.0.0.1", port, harness_ms(3000));
+		assert_true(fd >= 0);
+		/* The greeting, then the dialogue. */
+		assert_true(read_line(fd, buf, sizeof(buf), harness_ms(3000)) > 0);
+		assert_int_equal(send_str(fd, "Michael\n"), 0);
+		assert_true(read_line(fd, buf, sizeof(buf), harness_ms(3000)) > 0);
+		assert_non_null(strstr(buf, "Hello, Michael!"));
+		close(fd);
+		n = udp_ask("127.0.0.1", port, "Michael", 7, buf, sizeof(buf) - 1,
+		    harness_ms(3000));
+		assert_int_equal(n, strlen("Hello, Michael!"));
+	}
+	assert_int_equal(kill((pid_t)pid, SIGHUP), 0);
+	n = udp_ask("127.0.0.1", port, "again", 5, buf, sizeof(buf) - 1,
+	    harness_ms(3000));
+	assert_int_equal(n, strlen("Hello, again!"));
+	assert_true(proc_alive((pid_t)pid));
+	assert_int_equal(kill((pid_t)pid, SIGTERM), 0);
+	for (i = 0; i < 100 && proc_alive((pid_t)pid); i++)
+		usleep((useconds_t)harness_ms(50) * 1000);
+	assert_false(proc_alive((pid_t)pid));
+}
+
+/*
  * Run "$HELLOD -f -c conf" with stderr into path, and JOURNAL_STREAM naming
  * that file, as systemd names its stream into the journal.  Returns the
  * exit code.
@@ -493,6 +560,8 @@ main(void)
 		cmocka_unit_test_teardown(test_udp_port_in_use, harness_teardown),
 		cmocka_unit_test_teardown(test_start_errors_on_stderr,
 		    harness_teardown),
+		cmocka_unit_test_teardown(test_detached_serves,
+		    detached_teardown),
 		cmocka_unit_test(test_no_copy_on_journal),
 		cmocka_unit_test(test_check_port_in_use),
 	};
