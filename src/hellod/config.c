@@ -369,13 +369,24 @@ valid_name(const char *name)
 	return n >= 1 && n <= SERVICE_NAME_MAX && strspn(name, NAME_CHARS) == n;
 }
 
+/* The error of a section name that is not one, escaped only then (stravis is not cheap). */
+static void
+sect_bad_name(struct source *src, const char *name)
+{
+	char *vn = config_vis(name);
+
+	config_report(src->p, src->fileidx, src->lineno, "invalid section name [%s] "
+	    "(1-32 letters, digits, \"_\", \".\" or \"-\")", vn != NULL ? vn : "?");
+	free(vn);
+}
+
 /* A "[name]" header at the reader's line: later keys belong to it. */
 static void
 sect_begin(struct source *src, const char *name, bool broken)
 {
 	struct parse *p = src->p;
 	struct sect *s, *first, **ns;
-	char *vn, *where;
+	char *where;
 
 	src->cur = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
@@ -412,13 +423,9 @@ sect_begin(struct source *src, const char *name, bool broken)
 			config_defaults(p, s, config_keys, NKEYS, IN_GLOBAL, &s->gscratch);
 		return;
 	}
-	vn = config_vis(name);
 	if (!valid_name(name)) {
 		if (!broken)
-			config_report(p, src->fileidx, src->lineno,
-			    "invalid section name [%s] "
-			    "(1-32 letters, digits, \"_\", \".\" or \"-\")",
-			    vn != NULL ? vn : "?");
+			sect_bad_name(src, name);
 		s->discard = true;
 	} else if (!broken && (first = find_service(p, name)) != NULL) {
 		where = config_sect_where(p->conf, first);
@@ -431,7 +438,6 @@ sect_begin(struct source *src, const char *name, bool broken)
 		config_report(p, src->fileidx, src->lineno, "out of memory");
 		s->discard = true;
 	}
-	free(vn);
 	strlcpy(s->svc.name, name, sizeof(s->svc.name));
 	config_defaults(p, s, config_keys, NKEYS, IN_SERVICE, &s->svc);
 }
@@ -617,8 +623,12 @@ read_line(char *str, int num, void *stream)
 		return str;
 	}
 	pending_flush(src);
-	if (key_line_ok(src, start))
-		snprintf(str, (size_t)num, "%s\n", start);
+	/* The key line for inih, with the newline it expects (fits: len <= max). */
+	if (key_line_ok(src, start)) {
+		len = strlen(start);
+		memcpy(str, start, len);
+		memcpy(str + len, "\n", 2);
+	}
 	return str;
 }
 

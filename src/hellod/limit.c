@@ -193,6 +193,9 @@ struct conctab {
 	size_t		 used;
 };
 
+/* The tables themselves, written at every connection too: the parent's own pages. */
+static struct util_pool conctabs = UTIL_POOL_INIT(struct conctab);
+
 static size_t
 conc_home(const struct conctab *t, const struct client *cl)
 {
@@ -252,7 +255,7 @@ conctab_add(struct conctab **tp, const struct client *cl)
 	struct conctab *t = *tp;
 	struct conc_slot *s;
 
-	if (t == NULL && (t = *tp = calloc(1, sizeof(*t))) == NULL)
+	if (t == NULL && (t = *tp = util_pool_get(&conctabs)) == NULL)
 		return -1;
 	if ((t->used + 1) * 2 > (t->slots != NULL ? t->mask + 1 : 0) &&
 	    conc_grow(t) == -1)
@@ -311,7 +314,7 @@ conctab_free(struct conctab *t)
 {
 	if (t != NULL)
 		util_parent_free(t->slots);
-	free(t);
+	util_pool_put(&conctabs, t);
 }
 
 void

@@ -152,3 +152,48 @@ util_parent_free(void *v)
 	memcpy(&len, p, sizeof(len));
 	munmap(p, len);
 }
+
+/* A pool's mapping, header included: 64 KiB. */
+#define POOL_MAP	(65536 - PARENT_HEAD)
+#define POOL_ALIGN	16
+
+/* The room an object of pool takes: enough for the link, aligned. */
+static size_t
+pool_slot(const struct util_pool *pool)
+{
+	size_t	 size = pool->size < sizeof(void *) ? sizeof(void *) : pool->size;
+
+	return (size + POOL_ALIGN - 1) & ~(size_t)(POOL_ALIGN - 1);
+}
+
+void *
+util_pool_get(struct util_pool *pool)
+{
+	size_t	 slot = pool_slot(pool), per;
+	void	*p;
+
+	if ((p = pool->free) != NULL) {
+		memcpy(&pool->free, p, sizeof(pool->free));
+		memset(p, 0, slot);
+		return p;
+	}
+	if (pool->left == 0) {
+		per = slot >= POOL_MAP ? 1 : POOL_MAP / slot;
+		if ((pool->next = util_parent_calloc(per, slot)) == NULL)
+			return NULL;
+		pool->left = per;
+	}
+	p = pool->next;
+	pool->next += slot;
+	pool->left--;
+	return p;
+}
+
+void
+util_pool_put(struct util_pool *pool, void *p)
+{
+	if (p == NULL)
+		return;
+	memcpy(p, &pool->free, sizeof(pool->free));
+	pool->free = p;
+}
