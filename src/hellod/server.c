@@ -1042,6 +1042,8 @@ start(struct server *s)
 	if (pidfile_setup(s) == -1)
 		return EX_CANTCREAT;
 	listener_passed(&s->pool);
+	/* The services' states are made before the daemon detaches: kept for it. */
+	util_parent_defer();
 	if (service_attach(s->conf, NULL) == -1 ||
 	    listener_build(s->conf, NULL, &s->pool, NULL, &s->ls) == -1 ||
 	    listener_build_finish(&s->ls, 0) == -1)
@@ -1052,6 +1054,7 @@ start(struct server *s)
 		log_err("hellod: error op=detach");
 		return EX_OSERR;
 	}
+	util_parent_ready();
 	if (s->pfh != NULL && pidfile_write(s->pfh) == -1)
 		log_warn("hellod: pidfile_error path=%s op=write",
 		    log_q(pidfile_path(s)));

@@ -117,16 +117,46 @@ buf_free(struct buf *b)
 }
 
 /*
- * Each block is a mapping of its own, a page-aligned header (its length)
- * first: mmap gives zeroed pages, and munmap needs the length back.
+ * Each block is a mapping of its own, a page-aligned header first (its
+ * length, and the next deferred block): mmap gives zeroed pages, and
+ * munmap needs the length back.
  */
 #define PARENT_HEAD	64
+
+struct parent_head {
+	size_t		 len;
+	struct parent_head *next;	/* deferred: not MADV_DONTFORK yet */
+};
+
+/* Between util_parent_defer() and util_parent_ready(): blocks not marked yet. */
+static bool		 parent_deferring;
+static struct parent_head *parent_deferred;
+
+void
+util_parent_defer(void)
+{
+	parent_deferring = true;
+}
+
+void
+util_parent_ready(void)
+{
+	struct parent_head *h;
+
+	while ((h = parent_deferred) != NULL) {
+		parent_deferred = h->next;
+		h->next = NULL;
+		(void)madvise(h, h->len, MADV_DONTFORK);
+	}
+	parent_deferring = false;
+}
 
 void *
 util_parent_calloc(size_t n, size_t size)
 {
+	struct parent_head *h;
 	size_t	 len;
-	char	*p;
+	void	*p;
 
 	if (size != 0 && n > (SIZE_MAX - PARENT_HEAD) / size)
 		return NULL;
@@ -135,22 +165,30 @@ util_parent_calloc(size_t n, size_t size)
 	    -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	(void)madvise(p, len, MADV_DONTFORK);
-	memcpy(p, &len, sizeof(len));
-	return p + PARENT_HEAD;
+	h = p;
+	h->len = len;
+	if (parent_deferring) {
+		h->next = parent_deferred;
+		parent_deferred = h;
+	} else
+		(void)madvise(p, len, MADV_DONTFORK);
+	return (char *)p + PARENT_HEAD;
 }
 
 void
 util_parent_free(void *v)
 {
-	char	*p = v;
-	size_t	 len;
+	struct parent_head *h, **hp;
 
-	if (p == NULL)
+	if (v == NULL)
 		return;
-	p -= PARENT_HEAD;
-	memcpy(&len, p, sizeof(len));
-	munmap(p, len);
+	h = (struct parent_head *)(void *)((char *)v - PARENT_HEAD);
+	for (hp = &parent_deferred; *hp != NULL; hp = &(*hp)->next)
+		if (*hp == h) {
+			*hp = h->next;
+			break;
+		}
+	munmap(h, h->len);
 }
 
 /* A pool's mapping, header included: 64 KiB. */

@@ -32,6 +32,15 @@ void	*util_parent_calloc(size_t n, size_t size);
 void	 util_parent_free(void *p);
 
 /*
+ * A daemon that will detach (fork, the parent exiting) allocates some of
+ * these first: from util_parent_defer() on, blocks are not marked yet, so
+ * that the daemon that stays has them; util_parent_ready(), in that
+ * daemon, marks them and any later one at once.
+ */
+void	 util_parent_defer(void);
+void	 util_parent_ready(void);
+
+/*
  * Objects of one size in the parent's own pages, many to a mapping: for
  * the small records the parent writes at every connection (a service's
  * counters), which util_parent_calloc() would give a page and a mapping

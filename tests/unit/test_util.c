@@ -127,6 +127,51 @@ test_pool_sizes(void **state)
 	assert_int_equal(h[99999], 0);
 }
 
+/* Whether a child forked now has the page holding p. */
+static bool
+child_has(const void *p)
+{
+	pid_t	 pid;
+	int	 status;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(mapped(p) ? 0 : 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status) == 0;
+}
+
+/*
+ * Between util_parent_defer() and util_parent_ready() a block goes with
+ * a fork (a daemon detaching keeps it), and is the parent's own after;
+ * one freed meanwhile is forgotten, and one made after is at once.
+ */
+static void
+test_parent_defer(void **state)
+{
+	char	*kept, *freed, *later;
+
+	(void)state;
+	util_parent_defer();
+	kept = util_parent_calloc(1, 100);
+	freed = util_parent_calloc(2, 5000);
+	assert_non_null(kept);
+	assert_non_null(freed);
+	kept[0] = 'k';
+	assert_true(child_has(kept));
+	util_parent_free(freed);
+	util_parent_ready();
+	assert_false(child_has(kept));
+	assert_int_equal(kept[0], 'k');
+	later = util_parent_calloc(1, 100);
+	assert_non_null(later);
+	assert_false(child_has(later));
+	util_parent_free(kept);
+	util_parent_free(later);
+}
+
 /* util_grow doubles at powers of two and keeps what was there. */
 static void
 test_grow(void **state)
@@ -150,6 +195,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parent_calloc),
+		cmocka_unit_test(test_parent_defer),
 		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_pool_sizes),
 		cmocka_unit_test(test_grow),
