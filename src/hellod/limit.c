@@ -193,9 +193,6 @@ struct conctab {
 	size_t		 used;
 };
 
-/* The tables themselves, written at every connection too: the parent's own pages. */
-static struct util_pool conctabs = UTIL_POOL_INIT(struct conctab);
-
 static size_t
 conc_home(const struct conctab *t, const struct client *cl)
 {
@@ -255,7 +252,7 @@ conctab_add(struct conctab **tp, const struct client *cl)
 	struct conctab *t = *tp;
 	struct conc_slot *s;
 
-	if (t == NULL && (t = *tp = util_pool_get(&conctabs)) == NULL)
+	if (t == NULL && (t = *tp = calloc(1, sizeof(*t))) == NULL)
 		return -1;
 	if ((t->used + 1) * 2 > (t->slots != NULL ? t->mask + 1 : 0) &&
 	    conc_grow(t) == -1)
@@ -314,7 +311,7 @@ conctab_free(struct conctab *t)
 {
 	if (t != NULL)
 		util_parent_free(t->slots);
-	util_pool_put(&conctabs, t);
+	free(t);
 }
 
 void

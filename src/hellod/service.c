@@ -48,17 +48,10 @@ service_refused_minute(time_t now)
 /* Refusal lines logged per service and second, at most. */
 #define REFUSE_LOG_BUDGET	5
 
-/*
- * The states, in the parent's own pages: it writes a service's at every
- * connection (counters, live children, the rate's bucket), and in a page
- * a fork shares each of those writes was a copy-on-write fault.
- */
-static struct util_pool states = UTIL_POOL_INIT(struct svc_state);
-
 static struct svc_state *
 state_new(const char *name)
 {
-	struct svc_state *st = util_pool_get(&states);
+	struct svc_state *st = calloc(1, sizeof(*st));
 
 	if (st == NULL)
 		return NULL;
@@ -90,7 +83,7 @@ service_unref(struct svc_state *st)
 		state_reset_limits(st);
 		conctab_free(st->conc);
 		sources_free(st->sources);
-		util_pool_put(&states, st);
+		free(st);
 	}
 }
 

@@ -52,7 +52,6 @@ enum service_refusal { SERVICE_REFUSALS(SERVICE_ENUM) SR_COUNT };
 /*
  * The state of one service, kept across a reload that keeps the
  * service's name (see service_attach), and alive while a child of it is.
- * It lives in the parent's own pages (util_pool): no child may touch it.
  */
 struct svc_state {
 	char		 name[SERVICE_NAME_MAX + 1];

@@ -40,27 +40,6 @@ void	 util_parent_free(void *p);
 void	 util_parent_defer(void);
 void	 util_parent_ready(void);
 
-/*
- * Objects of one size in the parent's own pages, many to a mapping: for
- * the small records the parent writes at every connection (a service's
- * counters), which util_parent_calloc() would give a page and a mapping
- * each.  The same rule: a child must never touch them.  An object put
- * back is kept for the next get; the pages are never unmapped.
- */
-struct util_pool {
-	size_t	 size;		/* of an object: set it before the first get */
-	char	*next;		/* the next object never handed out, or NULL */
-	size_t	 left;		/* how many more follow it in its mapping */
-	void	*free;		/* objects put back, each holding the next */
-};
-
-#define UTIL_POOL_INIT(type)	{ .size = sizeof(type) }
-
-/* A zeroed object of pool, or NULL when out of memory. */
-void	*util_pool_get(struct util_pool *pool);
-/* Give p (of pool, or NULL) back. */
-void	 util_pool_put(struct util_pool *pool, void *p);
-
 /* Append a copy of s to the *np strings of *vp: 0, or -1 when out of memory. */
 int	 util_strv_add(char ***vp, size_t *np, const char *s);
 

@@ -1,4 +1,4 @@
-/* Unit tests: the parent's own pages and pools (zeroed, not in a child), growing arrays. */
+/* Unit tests: the parent's own pages (zeroed, freed, deferred, not in a child), growing arrays. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,77 +54,6 @@ test_parent_calloc(void **state)
 	util_parent_free(NULL);
 	/* More than memory can hold is refused, not wrapped around. */
 	assert_null(util_parent_calloc(SIZE_MAX / 2, 4));
-}
-
-/* A record as the pools hold them: not a multiple of the alignment. */
-struct rec {
-	uint64_t	 a;
-	char		 b[33];
-};
-
-/* Pool objects: zeroed, aligned, apart, over many mappings, reused, absent from a child. */
-static void
-test_pool(void **state)
-{
-	struct util_pool pool = UTIL_POOL_INIT(struct rec);
-	static struct rec *v[3000];
-	struct rec *again;
-	size_t	 i, j;
-	pid_t	 pid;
-	int	 status;
-
-	(void)state;
-	for (i = 0; i < 3000; i++) {
-		v[i] = util_pool_get(&pool);
-		assert_non_null(v[i]);
-		assert_int_equal((uintptr_t)v[i] % 16, 0);
-		for (j = 0; j < sizeof(*v[i]); j++)
-			assert_int_equal(((unsigned char *)v[i])[j], 0);
-		memset(v[i], (int)(i % 251) + 1, sizeof(*v[i]));
-	}
-	/* No object overlaps another: each still holds its own bytes. */
-	for (i = 0; i < 3000; i++)
-		for (j = 0; j < sizeof(*v[i]); j++)
-			assert_int_equal(((unsigned char *)v[i])[j], i % 251 + 1);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(!mapped(v[0]) && !mapped(v[2999]) ? 0 : 1);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	/* What is put back comes back first, zeroed again. */
-	util_pool_put(&pool, v[7]);
-	util_pool_put(&pool, v[1500]);
-	util_pool_put(&pool, NULL);
-	assert_ptr_equal(util_pool_get(&pool), v[1500]);
-	again = util_pool_get(&pool);
-	assert_ptr_equal(again, v[7]);
-	assert_int_equal(again->a, 0);
-	assert_int_equal(again->b[32], 0);
-	assert_int_equal(v[8]->b[0], 8 + 1);
-}
-
-/* Objects smaller than a link, and larger than a mapping, are served too. */
-static void
-test_pool_sizes(void **state)
-{
-	struct util_pool tiny = { .size = 1 }, huge = { .size = 100000 };
-	unsigned char *a, *b, *h;
-
-	(void)state;
-	a = util_pool_get(&tiny);
-	b = util_pool_get(&tiny);
-	assert_non_null(a);
-	assert_non_null(b);
-	assert_true(b - a >= (ptrdiff_t)sizeof(void *) || a - b >= (ptrdiff_t)sizeof(void *));
-	h = util_pool_get(&huge);
-	assert_non_null(h);
-	memset(h, 0x5a, 100000);
-	util_pool_put(&huge, h);
-	h = util_pool_get(&huge);
-	assert_int_equal(h[0], 0);
-	assert_int_equal(h[99999], 0);
 }
 
 /* Whether a child forked now has the page holding p. */
@@ -196,8 +125,6 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parent_calloc),
 		cmocka_unit_test(test_parent_defer),
-		cmocka_unit_test(test_pool),
-		cmocka_unit_test(test_pool_sizes),
 		cmocka_unit_test(test_grow),
 	};
 
