@@ -254,20 +254,15 @@ log_fields(struct log_fields *j, int priority, long pid, const char *line)
  * The parent's own pages (util_parent_calloc): every fork write-protects
  * the pages a process has, and a buffer on the stack would cost the
  * parent a copy-on-write fault per page at the next line after each fork.
- * A process forked since (a detached daemon) draws its own.
+ * One made before the daemon detaches goes with it (util_parent_defer).
  */
 static struct log_fields *
 jfields_get(void)
 {
 	static struct log_fields *j;
-	static pid_t	 owner;
-	pid_t		 pid = getpid();
 
-	if (j == NULL || owner != pid) {
-		if ((j = util_parent_calloc(1, sizeof(*j))) == NULL)
-			return NULL;
-		owner = pid;
-	}
+	if (j == NULL)
+		j = util_parent_calloc(1, sizeof(*j));
 	return j;
 }
 

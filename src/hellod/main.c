@@ -14,6 +14,7 @@
 #include "listener.h"
 #include "log.h"
 #include "server.h"
+#include "util.h"
 
 #define DEFAULT_CONFIG	SYSCONFDIR "/hellod/hellod.ini"
 
@@ -180,6 +181,8 @@ main(int argc, char *argv[])
 	} else {
 		/* Messages name the file as given; reloads read it from anywhere. */
 		opts.config_path = abs_path;
+		/* What the daemon's own pages hold from here on goes with it when it detaches. */
+		util_parent_defer();
 		log_setup(conf->global.facility,
 		    opts.debug ? LOG_DEBUG : conf->global.log_level,
 		    conf->global.journal);

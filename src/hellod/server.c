@@ -1042,8 +1042,6 @@ start(struct server *s)
 	if (pidfile_setup(s) == -1)
 		return EX_CANTCREAT;
 	listener_passed(&s->pool);
-	/* The services' states are made before the daemon detaches: kept for it. */
-	util_parent_defer();
 	if (service_attach(s->conf, NULL) == -1 ||
 	    listener_build(s->conf, NULL, &s->pool, NULL, &s->ls) == -1 ||
 	    listener_build_finish(&s->ls, 0) == -1)

@@ -288,13 +288,13 @@ udp_send(struct listener *l, struct udp_batch *b, size_t nreply)
 	while (sent < nreply) {
 		n = sendmmsg(l->fd, b->reply + sent, (unsigned)(nreply - sent),
 		    MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
+			continue;
 		if (n <= 0) {
 			/* The reply that failed is dropped, as if lost; the rest still go. */
-			if (n == -1 && errno != EAGAIN && errno != EINTR)
+			if (n == -1 && errno != EAGAIN)
 				log_debug("%s: error op=sendmsg error=%s", svc->name,
 				    log_q(strerror(errno)));
-			if (n == -1 && errno == EINTR)
-				continue;
 			sent++;
 			continue;
 		}
@@ -306,14 +306,23 @@ udp_send(struct listener *l, struct udp_batch *b, size_t nreply)
 	}
 }
 
-/* The parent's batch, made at the first datagram. */
+/* The parent's batch, made at the first datagram, its headers pointing at its buffers. */
 static struct udp_batch *
 udp_batch(void)
 {
 	static struct udp_batch *b;
+	size_t		 i;
 
-	if (b == NULL)
-		b = util_parent_calloc(1, sizeof(*b));
+	if (b != NULL || (b = util_parent_calloc(1, sizeof(*b))) == NULL)
+		return b;
+	for (i = 0; i < UDP_MMSG; i++) {
+		b->iin[i].iov_base = b->req[i];
+		b->iin[i].iov_len = sizeof(b->req[i]);
+		b->in[i].msg_hdr.msg_name = &b->from[i];
+		b->in[i].msg_hdr.msg_iov = &b->iin[i];
+		b->in[i].msg_hdr.msg_iovlen = 1;
+		b->in[i].msg_hdr.msg_control = b->cin[i];
+	}
 	return b;
 }
 
@@ -324,16 +333,11 @@ udp_recv(struct listener *l, struct udp_batch *b, unsigned want)
 	unsigned	 i;
 	int		 n;
 
+	/* What the last recvmmsg() changed: the lengths it filled in. */
 	for (i = 0; i < want; i++) {
-		b->iin[i].iov_base = b->req[i];
-		b->iin[i].iov_len = sizeof(b->req[i]);
-		memset(&b->in[i], 0, sizeof(b->in[i]));
-		b->in[i].msg_hdr.msg_name = &b->from[i];
 		b->in[i].msg_hdr.msg_namelen = sizeof(b->from[i]);
-		b->in[i].msg_hdr.msg_iov = &b->iin[i];
-		b->in[i].msg_hdr.msg_iovlen = 1;
-		b->in[i].msg_hdr.msg_control = b->cin[i];
 		b->in[i].msg_hdr.msg_controllen = sizeof(b->cin[i]);
+		b->in[i].msg_hdr.msg_flags = 0;
 	}
 	if ((n = recvmmsg(l->fd, b->in, want, MSG_DONTWAIT, NULL)) == -1 &&
 	    errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
