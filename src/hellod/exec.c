@@ -195,7 +195,7 @@ exec_run(struct exec_run *r)
 		close(sfd);
 		return -1;
 	}
-	if ((r->pid = fork()) == 0) {
+	if ((r->pid = util_fork()) == 0) {
 		close(errp[0]);
 		exec_child(r, errp[1]);
 	}

@@ -450,7 +450,7 @@ exec_udp_spawn(const struct service *svc, int fd, const struct sockaddr *from)
 	uint64_t start = util_now_ms(), ms;
 	pid_t	 pid;
 
-	if ((pid = fork()) != 0)
+	if ((pid = util_fork()) != 0)
 		return pid;
 	child_reset(fd);
 	if (getsockname(3, (struct sockaddr *)&local, &llen) == -1)

@@ -17,6 +17,7 @@
 
 #ifdef HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
+#include "sdlib.h"
 #endif
 
 static int
@@ -542,11 +543,11 @@ listener_forks(const struct listener *l)
 #ifdef HAVE_SYSTEMD
 /* What a passed descriptor is: an IPv4 or IPv6 TCP listener or UDP socket, or -1. */
 static int
-passed_proto(int fd)
+passed_proto(const struct sdlib *sd, int fd)
 {
-	if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) > 0)
+	if (sd->is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) > 0)
 		return PROTO_TCP;
-	if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_DGRAM, -1, 0) > 0)
+	if (sd->is_socket_inet(fd, AF_UNSPEC, SOCK_DGRAM, -1, 0) > 0)
 		return PROTO_UDP;
 	return -1;
 }
@@ -566,11 +567,11 @@ passed_dualstack(int fd, const struct bind_addr *a)
 }
 
 static struct listener *
-passed_adopt(int fd)
+passed_adopt(const struct sdlib *sd, int fd)
 {
 	struct listener	*l;
 	char		 err[NET_ERRLEN];
-	int		 proto = passed_proto(fd);
+	int		 proto = passed_proto(sd, fd);
 
 	if (proto == -1) {
 		log_warnx("hellod: activation_error fd=%d detail=\"not an IPv4 "
@@ -601,9 +602,15 @@ passed_adopt(int fd)
 size_t
 listener_passed(struct listener_set *pool)
 {
+	const struct sdlib *sd;
 	struct listener	*l;
-	int		 i, n = sd_listen_fds(1);
+	int		 i, n;
 	size_t		 adopted = 0;
+
+	/* Only then is libsystemd loaded. */
+	if (getenv("LISTEN_FDS") == NULL || (sd = sdlib_get()) == NULL)
+		return 0;
+	n = sd->listen_fds(1);
 
 	if (n < 0)
 		log_warnx("hellod: activation_error error=%s",
@@ -611,7 +618,7 @@ listener_passed(struct listener_set *pool)
 	for (i = 0; i < n; i++) {
 		int fd = SD_LISTEN_FDS_START + i;
 
-		if ((l = passed_adopt(fd)) == NULL || set_push(pool, l) == -1) {
+		if ((l = passed_adopt(sd, fd)) == NULL || set_push(pool, l) == -1) {
 			close(fd);
 			free(l);
 			continue;

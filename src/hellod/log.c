@@ -14,11 +14,9 @@
 #include <vis.h>
 
 #include "log.h"
+#include "sdlib.h"
 #include "util.h"
 
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-journal.h>
-#endif
 
 static int	log_level = LOG_INFO;
 static int	log_facility = LOG_DAEMON;
@@ -270,15 +268,16 @@ jfields_get(void)
 static void
 journal_line(int priority, long pid, const char *line)
 {
+	const struct sdlib *sd = sdlib_get();
 	struct log_fields *j;
 
-	if ((j = jfields_get()) == NULL) {
+	if (sd == NULL || (j = jfields_get()) == NULL) {
 		syslog(priority, "%s", line);
 		return;
 	}
 	log_fields(j, priority, pid, line);
 	/* No journal to be had (no journald here): syslog still takes the line. */
-	if (sd_journal_sendv(j->iov, (int)j->n) < 0)
+	if (sd->journal_sendv(j->iov, (int)j->n) < 0)
 		syslog(priority, "%s", line);
 }
 #endif

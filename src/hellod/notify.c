@@ -1,37 +1,41 @@
-/* Telling the service manager how we are: sd_notify, a no-op without libsystemd. */
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
-
+/* Telling the service manager how we are: sd_notify, when one listens. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "notify.h"
+#include "sdlib.h"
 
-#ifdef HAVE_SYSTEMD
+/* libsystemd is loaded here only when NOTIFY_SOCKET is set. */
 bool
 notify_managed(void)
 {
 	static int	 managed = -1;
 
 	if (managed == -1)
-		managed = getenv("NOTIFY_SOCKET") != NULL;
+		managed = getenv("NOTIFY_SOCKET") != NULL && sdlib_get() != NULL;
 	return managed;
 }
 
-/*
- * sd_notifyf() formats its message (a malloc) before it looks for
- * NOTIFY_SOCKET, and STATUS= follows every connection: outside a service
- * manager, do nothing.
- */
+static void
+notify_send(const char *msg)
+{
+	if (notify_managed())
+		sdlib_get()->notify(0, msg);
+}
+
+/* STATUS= follows every connection: outside a service manager, nothing is formatted. */
 static void
 notify(const char *what, const struct notify_status *ns)
 {
+	char	 msg[256];
+
 	if (!notify_managed())
 		return;
-	sd_notifyf(0, "%sSTATUS=%zu service%s enabled, %u connection%s, %lu "
-	    "refused in the last minute", what, ns->enabled,
+	snprintf(msg, sizeof(msg), "%sSTATUS=%zu service%s enabled, %u "
+	    "connection%s, %lu refused in the last minute", what, ns->enabled,
 	    ns->enabled == 1 ? "" : "s", ns->connections,
 	    ns->connections == 1 ? "" : "s", ns->refused);
+	notify_send(msg);
 }
 
 void
@@ -43,13 +47,13 @@ notify_ready(const struct notify_status *ns)
 void
 notify_reloading(void)
 {
-	sd_notify(0, "RELOADING=1\nSTATUS=reloading the configuration");
+	notify_send("RELOADING=1\nSTATUS=reloading the configuration");
 }
 
 void
 notify_stopping(void)
 {
-	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+	notify_send("STOPPING=1\nSTATUS=stopping");
 }
 
 void
@@ -57,32 +61,3 @@ notify_status(const struct notify_status *ns)
 {
 	notify("", ns);
 }
-#else
-void
-notify_ready(const struct notify_status *ns)
-{
-	(void)ns;
-}
-
-void
-notify_reloading(void)
-{
-}
-
-void
-notify_stopping(void)
-{
-}
-
-void
-notify_status(const struct notify_status *ns)
-{
-	(void)ns;
-}
-
-bool
-notify_managed(void)
-{
-	return false;
-}
-#endif

@@ -1,4 +1,4 @@
-/* Telling the service manager how we are: sd_notify, a no-op without libsystemd. */
+/* Telling the service manager how we are: sd_notify, a no-op without one. */
 #ifndef HELLOD_NOTIFY_H
 #define HELLOD_NOTIFY_H
 

@@ -223,7 +223,7 @@ tcp_admit(struct server *s, struct service *svc, int fd,
 	c.connnum = conctab_get(svc->state->conc, &cl) + 1;
 	if (ph != NULL)
 		conn_proxied(&c, ph, via);
-	if ((pid = fork()) == 0)
+	if ((pid = util_fork()) == 0)
 		child_run(&c);
 	close(fd);
 	if (pid == -1) {

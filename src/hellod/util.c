@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -132,6 +133,14 @@ struct parent_head {
 static bool		 parent_deferring;
 static struct parent_head *parent_deferred;
 
+/* Pages mapped already (a library), to mark at util_parent_ready(). */
+#define PARENT_MAPS	32
+static struct {
+	void		*p;
+	size_t		 len;
+} parent_maps[PARENT_MAPS];
+static size_t		 parent_nmaps;
+
 void
 util_parent_defer(void)
 {
@@ -148,7 +157,35 @@ util_parent_ready(void)
 		h->next = NULL;
 		(void)madvise(h, h->len, MADV_DONTFORK);
 	}
+	while (parent_nmaps > 0) {
+		parent_nmaps--;
+		(void)madvise(parent_maps[parent_nmaps].p,
+		    parent_maps[parent_nmaps].len, MADV_DONTFORK);
+	}
 	parent_deferring = false;
+}
+
+int
+util_parent_map(void *p, size_t len)
+{
+	if (!parent_deferring)
+		return madvise(p, len, MADV_DONTFORK);
+	if (parent_nmaps == PARENT_MAPS)
+		return -1;
+	parent_maps[parent_nmaps].p = p;
+	parent_maps[parent_nmaps].len = len;
+	parent_nmaps++;
+	return 0;
+}
+
+pid_t
+util_fork(void)
+{
+#ifdef HAVE__FORK
+	return _Fork();
+#else
+	return fork();
+#endif
 }
 
 void *

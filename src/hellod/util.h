@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Monotonic milliseconds. */
 uint64_t util_now_ms(void);
@@ -39,6 +40,22 @@ void	 util_parent_free(void *p);
  */
 void	 util_parent_defer(void);
 void	 util_parent_ready(void);
+
+/*
+ * Pages mapped already that no child uses (the libraries only the parent
+ * calls: see sdlib.h), marked as util_parent_calloc()'s are: at once, or
+ * at util_parent_ready().  0, or -1 when they could not be.
+ */
+int	 util_parent_map(void *p, size_t len);
+
+/*
+ * fork() for every child made after the start: _Fork() where the C
+ * library has it, which runs no pthread_atfork() handler.  A library only
+ * the parent maps may have left one (libsystemd does), whose code a child
+ * does not have.  The daemon has one thread, so no lock can be held across
+ * the fork; fork()'s own handlers only reset such locks.
+ */
+pid_t	 util_fork(void);
 
 /* Append a copy of s to the *np strings of *vp: 0, or -1 when out of memory. */
 int	 util_strv_add(char ***vp, size_t *np, const char *s);

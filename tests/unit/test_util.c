@@ -1,4 +1,4 @@
-/* Unit tests: the parent's own pages (zeroed, freed, deferred, not in a child), growing arrays. */
+/* Unit tests: the parent's own pages (zeroed, deferred, not in a child), util_fork, util_grow. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -101,6 +102,42 @@ test_parent_defer(void **state)
 	util_parent_free(later);
 }
 
+#ifdef HAVE__FORK
+static int	 forked_handler_ran;
+
+static void
+forked_handler(void)
+{
+	forked_handler_ran = 1;
+}
+
+/* A child of util_fork() runs no pthread_atfork() handler; one of fork() does. */
+static void
+test_fork_no_handlers(void **state)
+{
+	pid_t	 pid;
+	int	 status;
+
+	(void)state;
+	assert_int_equal(pthread_atfork(NULL, NULL, forked_handler), 0);
+	pid = util_fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(forked_handler_ran);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(forked_handler_ran);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	assert_int_equal(forked_handler_ran, 0);
+}
+#endif
+
 /* util_grow doubles at powers of two and keeps what was there. */
 static void
 test_grow(void **state)
@@ -126,6 +163,9 @@ main(void)
 		cmocka_unit_test(test_parent_calloc),
 		cmocka_unit_test(test_parent_defer),
 		cmocka_unit_test(test_grow),
+#ifdef HAVE__FORK
+		cmocka_unit_test(test_fork_no_handlers),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
