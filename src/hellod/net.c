@@ -24,13 +24,20 @@ net_fail(int fd, const char *what, char *err, size_t errlen)
 	return -1;
 }
 
-/* Ask the kernel to say where each datagram was sent, so the reply leaves from there. */
+/*
+ * Ask the kernel to say where each datagram was sent, so the reply leaves
+ * from there.  Only a socket bound to a wildcard needs it: one bound to an
+ * address replies from that address, without the kernel writing the
+ * message on each datagram, nor reading it back on each reply.
+ */
 static int
-net_pktinfo(int fd, int family)
+net_pktinfo(int fd, const struct sockaddr *sa)
 {
 	int	 on = 1;
 
-	if (family == AF_INET6)
+	if (!addr_is_wildcard(sa))
+		return 0;
+	if (sa->sa_family == AF_INET6)
 		return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
 	return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
 }
@@ -68,7 +75,7 @@ net_bind(int proto, const struct sockaddr *sa, socklen_t salen,
 	if (sa->sa_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)
 		return net_fail(fd, "setsockopt IPV6_V6ONLY", err, errlen);
-	if (proto == PROTO_UDP && net_pktinfo(fd, sa->sa_family) == -1)
+	if (proto == PROTO_UDP && net_pktinfo(fd, sa) == -1)
 		return net_fail(fd, "setsockopt PKTINFO", err, errlen);
 	if (bind(fd, sa, salen) == -1)
 		return net_fail(fd, "bind", err, errlen);
@@ -114,7 +121,7 @@ net_adopt(int fd, int proto, const struct sockaddr *sa, char *err,
 		snprintf(err, errlen, "fcntl: %s", strerror(errno));
 		return -1;
 	}
-	if (proto == PROTO_UDP && net_pktinfo(fd, sa->sa_family) == -1) {
+	if (proto == PROTO_UDP && net_pktinfo(fd, sa) == -1) {
 		snprintf(err, errlen, "setsockopt PKTINFO: %s", strerror(errno));
 		return -1;
 	}

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <ctype.h>
+#include <poll.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
@@ -272,6 +273,42 @@ test_tcp_and_udp_same_port(void **state)
 	close(fd);
 }
 
+/*
+ * A service on the wildcard replies from the address the datagram was
+ * sent to (IP_PKTINFO): a client that connected its socket to 127.0.0.2
+ * takes no reply from 127.0.0.1.  One bound to an address replies from it.
+ */
+static void
+test_reply_source(void **state)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct pollfd pfd = { .events = POLLIN };
+	struct daemon d;
+	char	 buf[64];
+	int	 i;
+
+	(void)state;
+	assert_int_equal(daemon_start_with(&d,
+	    "[any]\nprotocol = udp\nport = @P0@\nhandler = echo\n"
+	    "source_rate = unlimited\n"
+	    "[one]\nprotocol = udp\nport = @P1@\nbind = 127.0.0.1\n"
+	    "handler = echo\nsource_rate = unlimited\n", HD_PROBE_LOG, NULL), 0);
+	for (i = 0; i < 2; i++) {
+		to.sin_port = htons(d.port[i]);
+		to.sin_addr.s_addr = htonl(i == 0 ? 0x7f000002 : INADDR_LOOPBACK);
+		pfd.fd = socket(AF_INET, SOCK_DGRAM, 0);
+		assert_true(pfd.fd >= 0);
+		assert_int_equal(connect(pfd.fd, (struct sockaddr *)&to,
+		    sizeof(to)), 0);
+		assert_int_equal(send(pfd.fd, "Ann", 3, 0), 3);
+		assert_int_equal(poll(&pfd, 1, T_MS), 1);
+		assert_int_equal(recv(pfd.fd, buf, sizeof(buf), 0), 3);
+		assert_memory_equal(buf, "Ann", 3);
+		close(pfd.fd);
+	}
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
 /* A datagram from sport gets no reply (skipped when we cannot bind sport). */
 static bool
 guard_drops(uint16_t sport)
@@ -466,6 +503,7 @@ main(void)
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_qotd),
 		cmocka_unit_test(test_tcp_and_udp_same_port),
+		cmocka_unit_test(test_reply_source),
 		cmocka_unit_test(test_guard_low_port),
 		cmocka_unit_test(test_guard_nfs_port),
 		cmocka_unit_test(test_hello_reply_cap),
