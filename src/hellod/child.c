@@ -19,6 +19,7 @@
 #include "handler.h"
 #include "identity.h"
 #include "log.h"
+#include "net.h"
 #include "util.h"
 
 /* The connection lives on this descriptor in the child, the report socket on the next. */
@@ -178,6 +179,23 @@ child_reset(int fd)
 	log_divert_to(child_log_relay);
 }
 
+/*
+ * A child of util_fork_files(), before anything that opens or closes a
+ * descriptor: a table of its own, with what lies below the listeners; then
+ * the parent may close the connection's descriptor.
+ */
+static void
+child_unshare(void)
+{
+	struct report_head r = { .len = sizeof(r), .type = REPORT_FILES,
+	    .pid = getpid() };
+
+	if (util_files_unshare(NET_FD_HIGH) == -1)
+		_exit(EX_OSERR);
+	if (child_report_fd != -1)
+		(void)write(child_report_fd, &r, sizeof(r));
+}
+
 /* Tell the parent the connection's bytes, for its counters. */
 static void
 child_report(const struct conn *c)
@@ -196,6 +214,8 @@ child_run(struct conn *c)
 	const struct service *svc = c->svc;
 	uint64_t	 start = c->last_io_ms;
 
+	if (c->files_shared)
+		child_unshare();
 	child_reset(c->fd);
 	conn_attach(c, CHILD_FD);
 	setproctitle("%s %s", svc->name, c->peername);

@@ -42,7 +42,8 @@ void	child_reset(int fd);
  */
 extern int child_report_fd;
 
-enum report_type { REPORT_BYTES = 1, REPORT_LOG = 2 };
+/* REPORT_FILES: a child of util_fork_files() has descriptors of its own. */
+enum report_type { REPORT_BYTES = 1, REPORT_LOG = 2, REPORT_FILES = 3 };
 
 struct report_head {
 	uint16_t	 len;		/* of the whole record, the line included */

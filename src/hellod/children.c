@@ -1,6 +1,7 @@
 /* The parent's table of live TCP children: who they serve, and reaping them. */
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ struct child {
 	struct svc_state *st;
 	struct client	 cl;		/* keylen 0: not counted per client */
 	unsigned long	 listener;	/* the UDP socket it serves, or 0 */
+	int		 held;		/* its connection's descriptor, or -1 */
 };
 
 static struct child	*table;
@@ -100,7 +102,8 @@ void
 children_add(pid_t pid, struct svc_state *st, const struct client *cl,
     unsigned long listener)
 {
-	struct child c = { .pid = pid, .st = st, .listener = listener };
+	struct child c = { .pid = pid, .st = st, .listener = listener,
+	    .held = -1 };
 
 	/* Not counted per client when memory runs out: better than refusing. */
 	if (cl != NULL && conctab_add(&st->conc, cl) == 0)
@@ -144,6 +147,8 @@ child_gone(pid_t pid)
 	if (table[i].pid == 0)
 		return 0;	/* not ours: a detaching parent, say */
 	listener = table[i].listener;
+	if (table[i].held != -1)
+		close(table[i].held);
 	table[i].st->active--;
 	if (table[i].cl.keylen != 0)
 		conctab_del(table[i].st->conc, &table[i].cl);
@@ -172,19 +177,51 @@ children_reap(void (*done)(void *arg, unsigned long listener), void *arg)
 	return n;
 }
 
-void
-children_report(pid_t pid, uint64_t bytes_in, uint64_t bytes_out)
+/* The live child pid, or NULL. */
+static struct child *
+child_find(pid_t pid)
 {
 	size_t	 i;
 
 	if (table == NULL || pid <= 0)
-		return;
+		return NULL;
 	for (i = slot_of(pid); table[i].pid != 0; i = (i + 1) & mask)
-		if (table[i].pid == pid) {
-			table[i].st->count[SC_bytes_in] += bytes_in;
-			table[i].st->count[SC_bytes_out] += bytes_out;
-			return;
-		}
+		if (table[i].pid == pid)
+			return &table[i];
+	return NULL;
+}
+
+void
+children_report(pid_t pid, uint64_t bytes_in, uint64_t bytes_out)
+{
+	struct child	*c;
+
+	if ((c = child_find(pid)) != NULL) {
+		c->st->count[SC_bytes_in] += bytes_in;
+		c->st->count[SC_bytes_out] += bytes_out;
+	}
+}
+
+void
+children_hold(pid_t pid, int fd)
+{
+	struct child	*c;
+
+	if ((c = child_find(pid)) != NULL && c->held == -1)
+		c->held = fd;
+	else
+		close(fd);
+}
+
+void
+children_release(pid_t pid)
+{
+	struct child	*c;
+
+	if ((c = child_find(pid)) != NULL && c->held != -1) {
+		close(c->held);
+		c->held = -1;
+	}
 }
 
 unsigned

@@ -36,6 +36,15 @@ unsigned children_reap(void (*done)(void *arg, unsigned long listener),
 /* The bytes a child reports of its connection, added to its service's counters. */
 void	children_report(pid_t pid, uint64_t bytes_in, uint64_t bytes_out);
 
+/*
+ * A child that shares the parent's descriptors until it has its own
+ * (util_fork_files): the parent holds its connection's fd until
+ * children_release(pid), when the child says it has its own, or until it
+ * is reaped; then closes it.  A child not in the table: fd is closed now.
+ */
+void	children_hold(pid_t pid, int fd);
+void	children_release(pid_t pid);
+
 /* Children alive now. */
 unsigned children_count(void);
 

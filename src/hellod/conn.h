@@ -46,6 +46,7 @@ struct conn {
 	uint64_t	 last_io_ms;	/* monotonic time of the last byte either way */
 	uint64_t	 end_ms;	/* max_duration runs out then; 0: never */
 	unsigned long	 connnum;	/* the client's connections now, this one too */
+	bool		 files_shared;	/* the child starts on the parent's table */
 	bool		 exited;	/* a program ran: status says how it ended */
 	int		 status;
 	enum conn_end	 end;		/* how it ended, for the end line */

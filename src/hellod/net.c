@@ -82,6 +82,19 @@ net_bind(int proto, const struct sockaddr *sa, socklen_t salen,
 	return fd;
 }
 
+/* fd moved to NET_FD_HIGH or above; where it was when the limit says no. */
+static int
+net_move_high(int fd)
+{
+	int	 high;
+
+	if (fd >= NET_FD_HIGH ||
+	    (high = fcntl(fd, F_DUPFD_CLOEXEC, NET_FD_HIGH)) == -1)
+		return fd;
+	close(fd);
+	return high;
+}
+
 int
 net_listen(int proto, const struct sockaddr *sa, socklen_t salen,
     char *err, size_t errlen)
@@ -92,7 +105,7 @@ net_listen(int proto, const struct sockaddr *sa, socklen_t salen,
 		return -1;
 	if (proto == PROTO_TCP && listen(fd, SOMAXCONN) == -1)
 		return net_fail(fd, "listen", err, errlen);
-	return fd;
+	return net_move_high(fd);
 }
 
 /*

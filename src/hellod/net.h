@@ -19,6 +19,13 @@ int	net_listen(int proto, const struct sockaddr *sa, socklen_t salen,
 	    char *err, size_t errlen);
 
 /*
+ * Where net_listen() puts its sockets when the limit on descriptors allows:
+ * at NET_FD_HIGH or above, out of the way of connections and pipes, so that
+ * a child can keep what lies below and no listener (util_fork_files).
+ */
+#define NET_FD_HIGH	1024
+
+/*
  * Could net_listen bind sa now?  A socket is bound the same way and closed
  * again.  Returns 0, or -1 with err filled and errno kept (EADDRINUSE:
  * another socket has it, perhaps a running hellod's own).

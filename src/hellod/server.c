@@ -44,6 +44,8 @@
 #define RETIRE_PATIENCE_MS 200
 /* After EMFILE/ENFILE, stop accepting for this long instead of spinning. */
 #define ACCEPT_BACKOFF_MS 100
+/* Listeners beyond which children share our descriptors first (tcp_spawn). */
+#define SHARE_LISTENERS	64
 
 struct server {
 	struct config	*conf;
@@ -71,6 +73,7 @@ struct server {
 	}		 rc;		/* the reload being done */
 	struct notify_status status;	/* the last STATUS= sent */
 	size_t		 enabled;	/* services enabled in conf */
+	bool		 share_files;	/* children start on our table (tcp_spawn) */
 };
 
 static int
@@ -192,6 +195,43 @@ tcp_fork_failed(struct server *s, const struct service *svc,
 }
 
 /*
+ * Whether children share our descriptors first: beside many listeners,
+ * every one of them at NET_FD_HIGH or above (sockets passed by the service
+ * manager stay where they were passed).  Decided whenever the set changes.
+ */
+static void
+share_decide(struct server *s)
+{
+	size_t	 i;
+
+	s->share_files = s->ls.n >= SHARE_LISTENERS;
+	for (i = 0; i < s->ls.n && s->share_files; i++)
+		s->share_files = s->ls.v[i]->fd >= NET_FD_HIGH;
+}
+
+/*
+ * A child for c.  Beside many listeners, one that shares our descriptors
+ * until it has its own (util_fork_files), when c's and the report pipe's
+ * lie below the listeners: it copies the few below, not the thousands
+ * above, and closes none of those.  Its connection's descriptor is then
+ * closed here only when it says it has its own (children_hold).
+ */
+static pid_t
+tcp_spawn(struct server *s, struct conn *c)
+{
+	pid_t	 pid;
+
+	c->files_shared = s->share_files && c->fd < NET_FD_HIGH &&
+	    child_report_fd < NET_FD_HIGH;
+	if (c->files_shared) {
+		if ((pid = util_fork_files()) != -1 || errno != ENOSYS)
+			return pid;
+		c->files_shared = false;
+	}
+	return util_fork();
+}
+
+/*
  * A connection from the client at sa: the limits, between accept and
  * fork, so that refusing costs no process; then a child for it.  ph and
  * via, when not NULL, are the PROXY header that named sa and the
@@ -223,14 +263,17 @@ tcp_admit(struct server *s, struct service *svc, int fd,
 	c.connnum = conctab_get(svc->state->conc, &cl) + 1;
 	if (ph != NULL)
 		conn_proxied(&c, ph, via);
-	if ((pid = util_fork()) == 0)
+	if ((pid = tcp_spawn(s, &c)) == 0)
 		child_run(&c);
-	close(fd);
+	if (pid == -1 || !c.files_shared)
+		close(fd);
 	if (pid == -1) {
 		tcp_fork_failed(s, svc, sa, via);
 		return -1;
 	}
 	children_add(pid, svc->state, &cl, 0);
+	if (c.files_shared)
+		children_hold(pid, fd);
 	service_count(svc, SC_accepted);
 	sources_note(svc, sa, SOURCE_ACCEPTED);
 	return 0;
@@ -429,6 +472,8 @@ report_one(const struct report_head *r, const char *line)
 {
 	if (r->type == REPORT_BYTES)
 		children_report(r->pid, r->bytes_in, r->bytes_out);
+	else if (r->type == REPORT_FILES)
+		children_release(r->pid);
 	else if (r->type == REPORT_LOG && r->len > sizeof(*r))
 		log_journal_line(r->priority, (long)r->pid, line);
 }
@@ -742,6 +787,7 @@ reload_commit(struct server *s, struct config *conf, struct listener_set *ls)
 		listener_poll(s, s->ls.v[i], listener_wanted(s, s->ls.v[i]));
 	control_update(s);
 	udp_endpoints(&s->ls);
+	share_decide(s);
 }
 
 /* Put the listeners in force back in the poll set, as before a failed reload. */
@@ -794,6 +840,7 @@ reload_sockets(struct server *s, struct config *conf, struct listener_set *ls)
 	listener_compact(&s->ls);
 	listeners_repoll(s);
 	udp_endpoints(&s->ls);
+	share_decide(s);
 	return -1;
 }
 
@@ -1104,6 +1151,7 @@ server_run(struct config *conf, const struct server_opts *opts)
 		return rc;
 	}
 	udp_endpoints(&s.ls);
+	share_decide(&s);
 	log_started();
 	log_listeners(&s, false);
 	log_info("hellod: started version=%s pid=%ld services=%zu enabled=%zu "

@@ -1,5 +1,9 @@
 /* Small helpers every part of the daemon uses: the monotonic clock, growing arrays. */
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <linux/sched.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -176,6 +180,32 @@ util_parent_map(void *p, size_t len)
 	parent_maps[parent_nmaps].len = len;
 	parent_nmaps++;
 	return 0;
+}
+
+pid_t
+util_fork_files(void)
+{
+#ifdef SYS_clone3
+	static bool	 unavailable;
+	struct clone_args args = { .flags = CLONE_FILES,
+	    .exit_signal = SIGCHLD };
+	long		 pid;
+
+	if (!unavailable) {
+		if ((pid = syscall(SYS_clone3, &args, sizeof(args))) != -1 ||
+		    errno != ENOSYS)
+			return (pid_t)pid;
+		unavailable = true;
+	}
+#endif
+	errno = ENOSYS;
+	return -1;
+}
+
+int
+util_files_unshare(unsigned low)
+{
+	return close_range(low, ~0U, CLOSE_RANGE_UNSHARE);
 }
 
 pid_t

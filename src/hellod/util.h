@@ -57,6 +57,22 @@ int	 util_parent_map(void *p, size_t len);
  */
 pid_t	 util_fork(void);
 
+/*
+ * Beside many listeners, a child made by fork() copies the parent's whole
+ * table of descriptors, then closes them one by one: two thousand with a
+ * thousand services, most of the cost of a connection.
+ * util_fork_files() makes a child that shares the table instead (clone3
+ * with CLONE_FILES; no fork handler runs, as with util_fork), and
+ * util_files_unshare(low) must be that child's very first step: it takes
+ * a table of its own with only the descriptors below low, and lets go of
+ * the others without closing them.  Until it has, the parent must neither
+ * close nor reuse a descriptor the child needs.  -1 with errno ENOSYS where
+ * clone3 cannot be had (an older kernel, valgrind, a seccomp filter that
+ * says so): util_fork() then.
+ */
+pid_t	 util_fork_files(void);
+int	 util_files_unshare(unsigned low);
+
 /* Append a copy of s to the *np strings of *vp: 0, or -1 when out of memory. */
 int	 util_strv_add(char ***vp, size_t *np, const char *s);
 

@@ -469,6 +469,70 @@ test_shutdown_end_line(void **state)
 	close(b);
 }
 
+/* Whether pid has descriptor n open. */
+static bool
+has_fd(pid_t pid, int n)
+{
+	char	 path[64];
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd/%d", (long)pid, n);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * Beside many listeners (40 addresses, TCP and UDP: 80 sockets, at
+ * descriptor 1024 and above), a child starts on the daemon's table of
+ * descriptors and takes one of its own: it holds its connection and the
+ * report pipe only; the daemon lets go of each connection's descriptor
+ * (its count comes back); a service that closes first (daytime) is seen
+ * to close at once, twenty times over.
+ */
+static void
+test_many_listeners(void **state)
+{
+	struct daemon d;
+	char	 tmpl[1024], buf[256];
+	size_t	 off;
+	pid_t	 kid;
+	int	 fd, fds, i;
+
+	(void)state;
+	if (harness_nofile(4096) == -1)
+		skip();
+	off = (size_t)snprintf(tmpl, sizeof(tmpl),
+	    "[echo]\nprotocol = tcp udp\nport = @P0@\nhandler = echo\nbind =");
+	for (i = 1; i <= 40; i++)	/* ten a line, the others indented */
+		off += (size_t)snprintf(tmpl + off, sizeof(tmpl) - off,
+		    "%s 127.0.0.%d", i % 10 == 1 && i > 1 ? "\n " : "", i);
+	snprintf(tmpl + off, sizeof(tmpl) - off, "\n[daytime]\nprotocol = tcp\n"
+	    "port = @P1@\nbind = 127.0.0.1\nhandler = daytime\n");
+	assert_int_equal(daemon_start(&d, tmpl), 0);
+	assert_true(has_fd(d.pid, 1024));
+	fds = proc_fds(d.pid);
+	fd = tcp_connect("127.0.0.7", d.port[0], T_MS);
+	assert_true(fd >= 0);
+	assert_int_equal(send_str(fd, "Ann\n"), 0);
+	assert_int_equal(read_line(fd, buf, sizeof(buf), T_MS), 4);
+	assert_true(proc_wait_children(d.pid, 1, T_MS));
+	assert_int_equal(proc_children(d.pid, &kid, 1), 1);
+	assert_true(has_fd(kid, 3));
+	assert_true(has_fd(kid, 4));
+	assert_false(has_fd(kid, 5));
+	assert_false(has_fd(kid, 1024));
+	close(fd);
+	for (i = 0; i < 20; i++) {
+		fd = tcp_connect("127.0.0.1", d.port[1], T_MS);
+		assert_true(fd >= 0);
+		assert_true(read_all(fd, buf, sizeof(buf), T_MS) > 0);
+		close(fd);
+	}
+	assert_true(proc_wait_children(d.pid, 0, T_MS));
+	for (i = 0; i < 100 && proc_fds(d.pid) != fds; i++)
+		usleep(10000);
+	assert_int_equal(proc_fds(d.pid), fds);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
 int
 main(void)
 {
@@ -488,6 +552,7 @@ main(void)
 		cmocka_unit_test(test_idle_timeout),
 		cmocka_unit_test(test_log_peer),
 		cmocka_unit_test(test_shutdown_end_line),
+		cmocka_unit_test(test_many_listeners),
 	};
 
 	harness_init();

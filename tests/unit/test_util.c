@@ -1,4 +1,4 @@
-/* Unit tests: the parent's own pages (zeroed, deferred, not in a child), util_fork, util_grow. */
+/* Unit tests: the parent's own pages (zeroed, deferred, not in a child), forks, util_grow. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,56 @@ test_fork_no_handlers(void **state)
 }
 #endif
 
+/* Whether fd is open in this process. */
+static bool
+fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) != -1;
+}
+
+/*
+ * A child of util_fork_files() shares our table until util_files_unshare:
+ * then it has the descriptors below the bound and none above, and what it
+ * closes after is closed for it alone.
+ */
+static void
+test_fork_files(void **state)
+{
+	int	 p[2], high, status;
+	pid_t	 pid;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	high = fcntl(p[1], F_DUPFD, 200);
+	assert_true(high >= 200);
+	pid = util_fork_files();
+	if (pid == -1 && errno == ENOSYS) {
+		close(p[0]);
+		close(p[1]);
+		close(high);
+		skip();
+	}
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (util_files_unshare(200) == -1)
+			_exit(2);
+		if (!fd_open(p[0]) || !fd_open(p[1]) || fd_open(high))
+			_exit(3);
+		close(p[0]);
+		_exit(write(p[1], "k", 1) == 1 ? 0 : 4);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* Ours are all still here, the one the child closed too. */
+	assert_true(fd_open(p[0]));
+	assert_true(fd_open(high));
+	assert_int_equal(read(p[0], &status, 1), 1);
+	close(p[0]);
+	close(p[1]);
+	close(high);
+}
+
 /* util_grow doubles at powers of two and keeps what was there. */
 static void
 test_grow(void **state)
@@ -163,6 +214,7 @@ main(void)
 		cmocka_unit_test(test_parent_calloc),
 		cmocka_unit_test(test_parent_defer),
 		cmocka_unit_test(test_grow),
+		cmocka_unit_test(test_fork_files),
 #ifdef HAVE__FORK
 		cmocka_unit_test(test_fork_no_handlers),
 #endif
