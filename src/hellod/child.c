@@ -1,6 +1,7 @@
 /* Everything after fork() in a child: set-up, the handler, the end line. */
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -27,6 +28,14 @@
 #define REPORT_FD	4
 
 int child_report_fd = -1;
+/* This child's pid, asked once (getpid() is a system call); 0 in the parent. */
+static pid_t child_pid;
+
+/*
+ * The bytes of the connection, held to go to the parent with the end line
+ * in one write (one wake-up of the parent, not two): child_finish().
+ */
+static const struct report_head *child_held;
 
 static void
 child_sigterm(int sig)
@@ -127,6 +136,27 @@ child_log_end(const struct conn *c, uint64_t start)
 	    status);
 }
 
+/*
+ * A record for the parent, after the held one if any: one write, whole
+ * (the two together are less than PIPE_BUF).
+ */
+static void
+child_send(const void *rec, size_t len)
+{
+	struct iovec	 iov[2];
+	int		 n = 0;
+
+	if (child_held != NULL) {
+		iov[n].iov_base = (void *)(uintptr_t)child_held;
+		iov[n++].iov_len = sizeof(*child_held);
+		child_held = NULL;
+	}
+	iov[n].iov_base = (void *)(uintptr_t)rec;
+	iov[n++].iov_len = len;
+	if (child_report_fd != -1)
+		(void)writev(child_report_fd, iov, n);
+}
+
 /* With the journal, a child's line goes to the parent, which sends it on. */
 static void
 child_log_relay(int priority, const char *line)
@@ -135,21 +165,21 @@ child_log_relay(int priority, const char *line)
 	struct report_head *r = (struct report_head *)(void *)rec;
 	size_t	 n = strnlen(line, LOG_LINE_MAX - 1);
 
-	if (child_report_fd == -1)
-		return;
 	memset(r, 0, sizeof(*r));
 	r->len = (uint16_t)(sizeof(*r) + n + 1);
 	r->type = REPORT_LOG;
 	r->priority = (uint8_t)priority;
-	r->pid = getpid();
+	r->pid = child_pid;
 	memcpy(rec + sizeof(*r), line, n);
 	rec[sizeof(*r) + n] = '\0';
-	(void)write(child_report_fd, rec, r->len);
+	child_send(rec, r->len);
 }
 
 void
 child_reset(int fd)
 {
+	if (child_pid == 0)
+		child_pid = getpid();
 	child_signals();
 	/*
 	 * Forget the parent's syslog socket first: it may well be descriptor
@@ -188,7 +218,7 @@ static void
 child_unshare(void)
 {
 	struct report_head r = { .len = sizeof(r), .type = REPORT_FILES,
-	    .pid = getpid() };
+	    .pid = child_pid };
 
 	if (util_files_unshare(NET_FD_HIGH) == -1)
 		_exit(EX_OSERR);
@@ -196,15 +226,25 @@ child_unshare(void)
 		(void)write(child_report_fd, &r, sizeof(r));
 }
 
-/* Tell the parent the connection's bytes, for its counters. */
+/*
+ * The end line, and the connection's bytes for the parent's counters:
+ * with the journal, the end line takes the bytes along (child_send);
+ * otherwise they go alone.
+ */
 static void
-child_report(const struct conn *c)
+child_finish(const struct conn *c, uint64_t start)
 {
 	struct report_head r = { .len = sizeof(r), .type = REPORT_BYTES,
-	    .pid = getpid(), .bytes_in = c->bytes_in, .bytes_out = c->bytes_out };
+	    .pid = child_pid, .bytes_in = c->bytes_in,
+	    .bytes_out = c->bytes_out };
 
-	if (child_report_fd != -1)
-		(void)write(child_report_fd, &r, sizeof(r));
+	child_held = &r;
+	if (c->svc->log_connections)
+		child_log_end(c, start);
+	if (child_held != NULL) {
+		child_held = NULL;
+		child_send(&r, sizeof(r));
+	}
 }
 
 
@@ -214,6 +254,7 @@ child_run(struct conn *c)
 	const struct service *svc = c->svc;
 	uint64_t	 start = c->last_io_ms;
 
+	child_pid = getpid();
 	if (c->files_shared)
 		child_unshare();
 	child_reset(c->fd);
@@ -226,9 +267,7 @@ child_run(struct conn *c)
 		log_info("%s: connect peer=%s%s", svc->name, c->peername,
 		    child_via(c));
 	svc->handler->tcp(c);
-	if (svc->log_connections)
-		child_log_end(c, start);
-	child_report(c);
+	child_finish(c, start);
 	/*
 	 * A handler that read the client's end of file (or a reset) left
 	 * nothing unread; a program may have, whatever it saw.

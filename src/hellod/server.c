@@ -481,7 +481,9 @@ report_one(const struct report_head *r, const char *line)
 /*
  * The children's reports: read all there are, record by record, into a
  * buffer of the parent's own (written at every connection, its count
- * too: not a page a fork shares).
+ * too: not a page a fork shares).  A read that leaves room has emptied
+ * the pipe: the poll (level-triggered) says when there is more, without
+ * a read for EAGAIN at every wake-up.
  */
 #define REPORT_BUF	65536
 static void
@@ -494,13 +496,15 @@ report_read(struct server *s)
 	struct report_head r;
 	char		*buf;
 	ssize_t		 n;
-	size_t		 off;
+	size_t		 off, room;
 
 	if (rb == NULL && (rb = util_parent_calloc(1, sizeof(*rb))) == NULL)
 		return;		/* out of memory: the reports wait in the pipe */
 	buf = rb->buf;
-	while ((n = read(s->report.fd, buf + rb->have,
-	    REPORT_BUF - rb->have)) > 0) {
+	do {
+		room = REPORT_BUF - rb->have;
+		if ((n = read(s->report.fd, buf + rb->have, room)) <= 0)
+			break;
 		rb->have += (size_t)n;
 		for (off = 0; rb->have - off >= sizeof(r); off += r.len) {
 			memcpy(&r, buf + off, sizeof(r));
@@ -516,7 +520,7 @@ report_read(struct server *s)
 		}
 		memmove(buf, buf + off, rb->have - off);
 		rb->have -= off;
-	}
+	} while ((size_t)n == room);
 }
 
 /* Reap: the reports first, so that a child's bytes reach its service. */
@@ -527,30 +531,45 @@ reap(struct server *s)
 	children_reap(udp_done, s);
 }
 
-/* Signals are events: read them all, note what to do after this batch. */
+/* One signal: what to do after this batch of events. */
+static void
+signal_one(struct server *s, uint32_t signo)
+{
+	switch (signo) {
+	case SIGHUP:
+		s->want_reload = true;
+		break;
+	case SIGINT:
+	case SIGTERM:
+		s->want_stop = true;
+		s->stop_signal = (int)signo;
+		break;
+	case SIGUSR1:
+		s->want_status = true;
+		break;
+	case SIGCHLD:
+		s->want_reap = true;
+		break;
+	}
+}
+
+/*
+ * Signals are events: read them all.  Fewer than asked for: none is left
+ * (the poll says when there are more, as with the reports).
+ */
 static void
 signal_read(struct server *s)
 {
-	struct signalfd_siginfo si;
+	struct signalfd_siginfo si[8];
+	ssize_t	 n;
+	size_t	 i;
 
-	while (read(s->sig.fd, &si, sizeof(si)) == sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGHUP:
-			s->want_reload = true;
+	do {
+		if ((n = read(s->sig.fd, si, sizeof(si))) <= 0)
 			break;
-		case SIGINT:
-		case SIGTERM:
-			s->want_stop = true;
-			s->stop_signal = (int)si.ssi_signo;
-			break;
-		case SIGUSR1:
-			s->want_status = true;
-			break;
-		case SIGCHLD:
-			s->want_reap = true;
-			break;
-		}
-	}
+		for (i = 0; i < (size_t)n / sizeof(si[0]); i++)
+			signal_one(s, si[i].ssi_signo);
+	} while ((size_t)n == sizeof(si));
 }
 
 /*

@@ -54,6 +54,40 @@ dialogue(const char *src)
 	close(fd);
 }
 
+#ifdef HAVE_SYSTEMD
+/*
+ * With log = journal, a child's lines go to the daemon, and the end line
+ * takes the connection's bytes along in the same write: they are counted
+ * all the same (here the journal is not to be had, so the daemon hands the
+ * lines to syslog).  A service that logs no connections sends them alone.
+ */
+static void
+test_counts_journal(void **state)
+{
+	struct daemon d;
+	int	 i;
+
+	(void)state;
+	assert_int_equal(daemon_start_with(&d,
+	    "[global]\ncontrol = @DIR@/ctl\nlog = journal\n"
+	    "[hello]\nprotocol = tcp\nport = @P0@\nbind = 127.0.0.1\n"
+	    "handler = hello\n"
+	    "[quiet]\nprotocol = tcp\nport = @P1@\nbind = 127.0.0.1\n"
+	    "handler = hello\nlog_connections = no\n", HD_PROBE_LOG, NULL), 0);
+	for (i = 0; i < 3; i++) {
+		hello_port = d.port[i % 2];
+		dialogue("127.0.0.1");
+	}
+	assert_true(proc_wait_children(d.pid, 0, T_MS));
+	assert_true(log_wait_n(&d, "hello: end peer=", 2, T_MS));
+	assert_int_equal(control_value(ctl(), "hello", "bytes_in"), 2 * 9);
+	assert_int_equal(control_value(ctl(), "hello", "bytes_out"), 2 * 23);
+	assert_int_equal(control_value(ctl(), "quiet", "bytes_in"), 9);
+	assert_int_equal(control_value(ctl(), "quiet", "bytes_out"), 23);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+#endif
+
 /*
  * After a known sequence, the counts are exact, in the text and in the
  * JSON: 3 dialogues (9 bytes in, 23 out each, reported by the children),
@@ -256,6 +290,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_counts_exact, harness_teardown),
+#ifdef HAVE_SYSTEMD
+		cmocka_unit_test_teardown(test_counts_journal, harness_teardown),
+#endif
 		cmocka_unit_test_teardown(test_sources_and_errors, harness_teardown),
 		cmocka_unit_test_teardown(test_permission, harness_teardown),
 		cmocka_unit_test_teardown(test_rude_clients, harness_teardown),
