@@ -247,7 +247,6 @@ child_finish(const struct conn *c, uint64_t start)
 	}
 }
 
-
 void
 child_run(struct conn *c)
 {

@@ -3,6 +3,7 @@
 #include <link.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "sdlib.h"
@@ -86,9 +87,9 @@ dyn_tables_in(const struct dl_phdr_info *info, const ElfW(Dyn) *dyn,
 	return false;
 }
 
-/* Marks [start, end) the parent's, when not empty. */
+/* [start, end) the parent's alone, when not empty. */
 static void
-keep_range(uintptr_t start, uintptr_t end)
+parent_range(uintptr_t start, uintptr_t end)
 {
 	if (end > start)
 		(void)util_parent_map((void *)start, end - start);
@@ -101,12 +102,13 @@ keep_range(uintptr_t start, uintptr_t end)
  * segment of its symbol tables, and the pages of its dynamic section.
  */
 static int
-objects_keep(struct dl_phdr_info *info, size_t size, void *arg)
+objects_mark(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	const struct objects *before = arg;
 	const ElfW(Phdr) *ph;
 	const ElfW(Dyn)	*dyn = NULL;
-	uintptr_t	 page = 4096, start, end, dstart = 0, dend = 0;
+	uintptr_t	 page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t	 start, end, dstart = 0, dend = 0;
 	int		 i;
 
 	(void)size;
@@ -130,10 +132,10 @@ objects_keep(struct dl_phdr_info *info, size_t size, void *arg)
 		if (dyn_tables_in(info, dyn, start, end))
 			continue;
 		if (dend > start && dstart < end) {
-			keep_range(start, dstart);
-			keep_range(dend, end);
+			parent_range(start, dstart);
+			parent_range(dend, end);
 		} else
-			keep_range(start, end);
+			parent_range(start, end);
 	}
 	return 0;
 }
@@ -161,7 +163,7 @@ sdlib_load(struct sdlib *sd)
 	}
 #ifdef HAVE__FORK
 	if (!before.full)
-		dl_iterate_phdr(objects_keep, &before);
+		dl_iterate_phdr(objects_mark, &before);
 #endif
 	return true;
 }
