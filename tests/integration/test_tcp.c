@@ -484,7 +484,7 @@ has_fd(pid_t pid, int n)
  * descriptor 1024 and above), a child starts on the daemon's table of
  * descriptors and takes one of its own: it holds its connection and the
  * report pipe only; the daemon lets go of each connection's descriptor
- * (its count comes back); a service that closes first (daytime) is seen
+ * (its count does not grow); a service that closes first (daytime) is seen
  * to close at once, twenty times over.
  */
 static void
@@ -508,6 +508,8 @@ test_many_listeners(void **state)
 	    "port = @P1@\nbind = 127.0.0.1\nhandler = daytime\n");
 	assert_int_equal(daemon_start(&d, tmpl), 0);
 	assert_true(has_fd(d.pid, 1024));
+	/* The count once the start-up's probe has gone. */
+	assert_true(proc_wait_children(d.pid, 0, T_MS));
 	fds = proc_fds(d.pid);
 	fd = tcp_connect("127.0.0.7", d.port[0], T_MS);
 	assert_true(fd >= 0);
@@ -527,9 +529,10 @@ test_many_listeners(void **state)
 		close(fd);
 	}
 	assert_true(proc_wait_children(d.pid, 0, T_MS));
-	for (i = 0; i < 100 && proc_fds(d.pid) != fds; i++)
+	/* None held for long: no more than at the start (fewer under valgrind). */
+	for (i = 0; i < 100 && proc_fds(d.pid) > fds; i++)
 		usleep(10000);
-	assert_int_equal(proc_fds(d.pid), fds);
+	assert_true(proc_fds(d.pid) <= fds);
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
