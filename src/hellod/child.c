@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -220,7 +221,8 @@ child_unshare(void)
 	struct report_head r = { .len = sizeof(r), .type = REPORT_FILES,
 	    .pid = child_pid };
 
-	if (util_files_unshare(NET_FD_HIGH) == -1)
+	/* Should close_range() say no, a copy of the whole table will do. */
+	if (util_files_unshare(NET_FD_HIGH) == -1 && unshare(CLONE_FILES) == -1)
 		_exit(EX_OSERR);
 	if (child_report_fd != -1)
 		(void)write(child_report_fd, &r, sizeof(r));

@@ -47,6 +47,8 @@ exec_child(const struct exec_run *r, int errfd)
 		(void)sigaction(sig, &sa, NULL);	/* KILL, STOP: EINVAL */
 	sigemptyset(&empty);
 	sigprocmask(SIG_SETMASK, &empty, NULL);
+	/* The limit on open files that hellod was started with, not its own. */
+	util_nofile_restore();
 	execve(r->argv[0], r->argv, r->envp);
 	dprintf(STDERR_FILENO, "cannot run %s: %s\n", r->argv[0], strerror(errno));
 	_exit(127);

@@ -183,6 +183,7 @@ main(int argc, char *argv[])
 		opts.config_path = abs_path;
 		/* What the daemon's own pages hold from here on goes with it when it detaches. */
 		util_parent_defer();
+		util_nofile_raise();
 		log_setup(conf->global.facility,
 		    opts.debug ? LOG_DEBUG : conf->global.log_level,
 		    conf->global.journal);

@@ -12,7 +12,9 @@
  * (libgcrypt, liblzma, libzstd, liblz4, libcap, libgpg-error) are then
  * the parent's alone (util_parent_map): a child never logs to the journal
  * itself, nor notifies, and without some forty mappings to copy, every
- * fork costs less.
+ * fork costs less.  So a child must never call these, nor exit(): the
+ * destructors and atexit handlers of libsystemd are not in its pages
+ * (children leave with _exit()).
  */
 struct sdlib {
 	int	(*notify)(int, const char *);

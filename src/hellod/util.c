@@ -1,5 +1,6 @@
 /* Small helpers every part of the daemon uses: the monotonic clock, growing arrays. */
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <linux/sched.h>
 #include <errno.h>
@@ -182,19 +183,52 @@ util_parent_map(void *p, size_t len)
 	return 0;
 }
 
+/* The limit on open files the daemon started with; rlim_max 0: not read. */
+static struct rlimit nofile_start;
+
+void
+util_nofile_raise(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &nofile_start) == -1) {
+		nofile_start.rlim_max = 0;
+		return;
+	}
+	rl = nofile_start;
+	rl.rlim_cur = rl.rlim_max;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+void
+util_nofile_restore(void)
+{
+	if (nofile_start.rlim_max != 0)
+		(void)setrlimit(RLIMIT_NOFILE, &nofile_start);
+}
+
 pid_t
 util_fork_files(void)
 {
 #ifdef SYS_clone3
-	static bool	 unavailable;
+	static bool	 tried, unavailable;
 	struct clone_args args = { .flags = CLONE_FILES,
 	    .exit_signal = SIGCHLD };
 	long		 pid;
 
+	/*
+	 * Once: close_range() must unshare too (Linux 5.9; clone3 is 5.3).
+	 * Closing nothing, it tells whether it can.
+	 */
+	if (!tried) {
+		tried = true;
+		unavailable = close_range(~0U, ~0U, CLOSE_RANGE_UNSHARE) == -1;
+	}
 	if (!unavailable) {
 		if ((pid = syscall(SYS_clone3, &args, sizeof(args))) != -1 ||
-		    errno != ENOSYS)
+		    errno == EAGAIN || errno == ENOMEM)
 			return (pid_t)pid;
+		/* ENOSYS, or EPERM from a seccomp filter: never again. */
 		unavailable = true;
 	}
 #endif

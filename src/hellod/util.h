@@ -66,12 +66,25 @@ pid_t	 util_fork(void);
  * util_files_unshare(low) must be that child's very first step: it takes
  * a table of its own with only the descriptors below low, and lets go of
  * the others without closing them.  Until it has, the parent must neither
- * close nor reuse a descriptor the child needs.  -1 with errno ENOSYS where
- * clone3 cannot be had (an older kernel, valgrind, a seccomp filter that
- * says so): util_fork() then.
+ * close nor reuse a descriptor the child needs.  -1 with errno ENOSYS
+ * where either cannot be had (a kernel before 5.9, valgrind, a seccomp
+ * filter's ENOSYS or EPERM), from then on: util_fork() then.  EAGAIN and
+ * ENOMEM are fork()'s.  The child's C library still holds the parent's
+ * thread id (_Fork would set it): raise() and abort() ask the kernel, but
+ * pthread functions on pthread_self() must not be called there.
  */
 pid_t	 util_fork_files(void);
 int	 util_files_unshare(unsigned low);
+
+/*
+ * The soft limit on open files raised to the hard one (under systemd,
+ * 1024 and 524288): the daemon polls with epoll, never select(), and a
+ * thousand services take two thousand sockets, at NET_FD_HIGH and above.
+ * util_nofile_restore() puts back the limit it started with, for a
+ * program it runs (one may use select()).
+ */
+void	 util_nofile_raise(void);
+void	 util_nofile_restore(void);
 
 /* Append a copy of s to the *np strings of *vp: 0, or -1 when out of memory. */
 int	 util_strv_add(char ***vp, size_t *np, const char *s);

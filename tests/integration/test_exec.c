@@ -5,11 +5,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,6 +354,53 @@ test_tftp(void **state)
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
+/* The soft and hard limits on open files of pid, from /proc/PID/limits. */
+static bool
+nofile_of(pid_t pid, unsigned long *soft, unsigned long *hard)
+{
+	char	 path[64], line[256];
+	bool	 found = false;
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/limits", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = sscanf(line, "Max open files %lu %lu", soft, hard) == 2;
+	fclose(f);
+	return found;
+}
+
+/*
+ * The daemon raises its soft limit on open files to the hard one; a
+ * program it runs gets the limit the daemon was started with.
+ */
+static void
+test_nofile_limit(void **state)
+{
+	struct rlimit	 was, low;
+	struct daemon	 d;
+	unsigned long	 soft, hard;
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
+	if (was.rlim_max != RLIM_INFINITY && was.rlim_max <= 256)
+		skip();
+	low = was;
+	low.rlim_cur = 256;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(daemon_start_with(&d,
+	    "[n]\nprotocol = tcp\nport = @P0@\nbind = 127.0.0.1\n"
+	    "handler = exec\nexec = /bin/sh -c 'ulimit -Sn'\n",
+	    HD_PROBE_LOG, NULL), 0);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
+	assert_true(nofile_of(d.pid, &soft, &hard));
+	assert_true(soft == hard);
+	assert_true(soft > 256);
+	assert_string_equal(talk("127.0.0.1", d.port[0], NULL), "256\n");
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
 int
 main(void)
 {
@@ -366,6 +415,7 @@ main(void)
 		cmocka_unit_test_teardown(test_tr_with_helloc, harness_teardown),
 		cmocka_unit_test_teardown(test_udp_unread_dropped, harness_teardown),
 		cmocka_unit_test_teardown(test_tftp, harness_teardown),
+		cmocka_unit_test_teardown(test_nofile_limit, harness_teardown),
 	};
 
 	harness_init();
