@@ -158,22 +158,33 @@ child_gone(pid_t pid)
 	return listener;
 }
 
+/* Children collected by one round of waitpid(), before any is forgotten. */
+#define REAP_ROUND	64
+
 unsigned
-children_reap(void (*done)(void *arg, unsigned long listener), void *arg)
+children_reap(void (*first)(void *arg),
+    void (*done)(void *arg, unsigned long listener), void *arg)
 {
 	unsigned long listener;
-	unsigned n = 0;
-	pid_t	 pid;
+	pid_t	 pids[REAP_ROUND], pid = 0;
+	unsigned n = 0, k, i;
 	int	 status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
-			log_warnx("hellod: child_killed pid=%ld signal=%s",
-			    (long)pid, util_signame(WTERMSIG(status)));
-		if ((listener = child_gone(pid)) != 0 && done != NULL)
-			done(arg, listener);
-		n++;
-	}
+	do {
+		for (k = 0; k < REAP_ROUND &&
+		    (pid = waitpid(-1, &status, WNOHANG)) > 0; k++) {
+			pids[k] = pid;
+			if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
+				log_warnx("hellod: child_killed pid=%ld signal=%s",
+				    (long)pid, util_signame(WTERMSIG(status)));
+		}
+		if (k > 0 && first != NULL)
+			first(arg);
+		for (i = 0; i < k; i++)
+			if ((listener = child_gone(pids[i])) != 0 && done != NULL)
+				done(arg, listener);
+		n += k;
+	} while (k == REAP_ROUND);
 	return n;
 }
 

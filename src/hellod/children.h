@@ -27,11 +27,13 @@ void	children_add(pid_t pid, struct svc_state *st, const struct client *cl,
 
 /*
  * Reap every child that has exited, without blocking; returns how many.
- * For a child that served a UDP socket, done(arg, id) is called (done may
- * be NULL).
+ * Once some are reaped, before they are forgotten, first(arg) is called
+ * (when not NULL): what they wrote before they exited can still reach
+ * them (children_report).  For a child that served a UDP socket,
+ * done(arg, id) is called (done may be NULL).
  */
-unsigned children_reap(void (*done)(void *arg, unsigned long listener),
-	    void *arg);
+unsigned children_reap(void (*first)(void *arg),
+	    void (*done)(void *arg, unsigned long listener), void *arg);
 
 /* The bytes a child reports of its connection, added to its service's counters. */
 void	children_report(pid_t pid, uint64_t bytes_in, uint64_t bytes_out);

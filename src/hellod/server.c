@@ -523,12 +523,21 @@ report_read(struct server *s)
 	} while ((size_t)n == room);
 }
 
-/* Reap: the reports first, so that a child's bytes reach its service. */
+/*
+ * Reap.  The reports are read once the children are reaped, before they
+ * are forgotten: all a child wrote before it exited is there, and its
+ * bytes reach its service.
+ */
+static void
+reap_reports(void *arg)
+{
+	report_read(arg);
+}
+
 static void
 reap(struct server *s)
 {
-	report_read(s);
-	children_reap(udp_done, s);
+	children_reap(reap_reports, udp_done, s);
 }
 
 /* One signal: what to do after this batch of events. */
