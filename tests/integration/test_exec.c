@@ -383,6 +383,7 @@ test_nofile_limit(void **state)
 	unsigned long	 soft, hard;
 
 	(void)state;
+	harness_skip_valgrind("valgrind keeps the limit on open files to itself");
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
 	if (was.rlim_max != RLIM_INFINITY && was.rlim_max <= 256)
 		skip();
