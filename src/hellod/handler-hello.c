@@ -58,11 +58,21 @@ hello_frame_init(struct hello_frame *f, size_t max_line)
 	f->max_line = max_line;
 }
 
+void
+hello_frame_init_store(struct hello_frame *f, size_t max_line, char *store,
+    size_t cap)
+{
+	hello_frame_init(f, max_line);
+	f->buf = store;
+	f->cap = cap;
+}
+
 /* Release the buffer; f may be initialised again afterwards. */
 void
 hello_frame_free(struct hello_frame *f)
 {
-	free(f->buf);
+	if (f->owned)
+		free(f->buf);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -90,10 +100,13 @@ hello_frame_feed(struct hello_frame *f, const char *data, size_t n)
 		cap = f->cap > 0 ? f->cap : 256;
 		while (cap < f->len + n)
 			cap = cap > SIZE_MAX / 2 ? f->len + n : cap * 2;
-		if ((p = realloc(f->buf, cap)) == NULL)
+		if ((p = f->owned ? realloc(f->buf, cap) : malloc(cap)) == NULL)
 			return -1;
+		if (!f->owned && f->len > 0)
+			memcpy(p, f->buf, f->len);
 		f->buf = p;
 		f->cap = cap;
+		f->owned = true;
 	}
 	memcpy(f->buf + f->len, data, n);
 	f->len += n;
@@ -231,7 +244,7 @@ hello_answer(struct conn *c, enum hello_event ev, const char *msg, size_t len)
 {
 	const struct service	*svc = c->svc;
 	const struct hello_conf	*hc = hello_conf(svc);
-	char			 err[64];
+	char			 err[64], small[512];
 	char			*out;
 	size_t			 n;
 	int			 rv;
@@ -252,15 +265,18 @@ hello_answer(struct conn *c, enum hello_event ev, const char *msg, size_t len)
 		c->end = END_quit;
 		return -1;
 	}
+	/* On the stack when it fits: no malloc, no heap page written, in a child. */
 	n = hello_format(hc->reply, msg, len, NULL, 0);
-	if ((out = malloc(n + 3)) == NULL) {
+	if (n > SIZE_MAX / 2 ||
+	    (out = n < sizeof(small) - 2 ? small : malloc(n + 3)) == NULL) {
 		c->end = END_error;
 		return -1;
 	}
 	hello_format(hc->reply, msg, len, out, n + 1);
 	memcpy(out + n, "\r\n", 2);
 	rv = conn_write(c, out, n + 2);
-	free(out);
+	if (out != small)
+		free(out);
 	return rv;
 }
 
@@ -296,13 +312,13 @@ hello_tcp(struct conn *c)
 {
 	const struct hello_conf	*hc = hello_conf(c->svc);
 	struct hello_frame	 f;
-	char			 buf[4096];
+	char			 buf[4096], store[1024];
 	ssize_t			 n;
 
 	if (hc->greeting[0] != '\0' && conn_writeline(c, hc->greeting) == -1)
 		return;
 
-	hello_frame_init(&f, hc->max_line);
+	hello_frame_init_store(&f, hc->max_line, store, sizeof(store));
 	for (;;) {
 		n = conn_read(c, buf, sizeof(buf), hello_frame_pending(&f) > 0 ?
 		    HELLO_FRAGMENT_MS : -1);

@@ -125,6 +125,7 @@ struct hello_frame {
 	size_t		 cap;
 	size_t		 off;		/* bytes of buf already handed out */
 	size_t		 max_line;
+	bool		 owned;		/* buf is ours to free, not the caller's store */
 };
 
 enum hello_event {
@@ -134,6 +135,13 @@ enum hello_event {
 };
 
 void	hello_frame_init(struct hello_frame *f, size_t max_line);
+/*
+ * The same, starting in the caller's store of cap bytes (it must outlive
+ * f): a child then needs no malloc for lines that fit, nor the pages it
+ * would write.  A longer one moves the bytes to memory of f's own.
+ */
+void	hello_frame_init_store(struct hello_frame *f, size_t max_line,
+	    char *store, size_t cap);
 void	hello_frame_free(struct hello_frame *f);
 /* Append n bytes; returns 0, or -1 when out of memory. */
 int	hello_frame_feed(struct hello_frame *f, const char *data, size_t n);

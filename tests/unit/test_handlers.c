@@ -149,6 +149,39 @@ test_frame_bare_word(void **state)
 	hello_frame_free(&f);
 }
 
+/*
+ * Started in the caller's store: lines that fit stay there; one that does
+ * not moves, whole, to memory of the frame's own; the store is untouched
+ * after that.
+ */
+static void
+test_frame_store(void **state)
+{
+	struct hello_frame	 f;
+	char			 store[8], big[40];
+
+	(void)state;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	hello_frame_init_store(&f, 1024, store, sizeof(store));
+	feed(&f, "Ann\nBo");
+	assert_ptr_equal(f.buf, store);
+	expect_msg(&f, "Ann");
+	expect_none(&f);
+	feed(&f, "b\n");
+	assert_ptr_equal(f.buf, store);
+	expect_msg(&f, "Bob");
+	feed(&f, "Sarah ");
+	feed(&f, big);
+	assert_true(f.buf != store);
+	assert_true(f.owned);
+	memset(store, 0, sizeof(store));
+	feed(&f, "\n");
+	expect_msg(&f, "Sarah xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+	expect_none(&f);
+	hello_frame_free(&f);
+}
+
 static void
 test_frame_crlf(void **state)
 {
@@ -1119,6 +1152,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_frame_bare_word),
 		cmocka_unit_test(test_frame_crlf),
+		cmocka_unit_test(test_frame_store),
 		cmocka_unit_test(test_frame_several_lines),
 		cmocka_unit_test(test_frame_empty_lines),
 		cmocka_unit_test(test_frame_split_everywhere),
