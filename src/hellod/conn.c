@@ -65,7 +65,7 @@ conn_name_peer(struct conn *c)
  */
 void
 conn_prepare(struct conn *c, const struct service *svc,
-    const struct sockaddr *peer, socklen_t peerlen)
+    const struct sockaddr *peer, socklen_t peerlen, uint64_t now)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
@@ -76,7 +76,7 @@ conn_prepare(struct conn *c, const struct service *svc,
 	}
 	c->local.len = 0;	/* conn_local() asks when someone needs it */
 	conn_name_peer(c);
-	c->last_io_ms = util_now_ms();
+	c->last_io_ms = now;
 	if (svc != NULL && svc->max_duration_ms != 0)
 		c->end_ms = c->last_io_ms + svc->max_duration_ms;
 }
@@ -102,7 +102,7 @@ void
 conn_init(struct conn *c, int fd, const struct service *svc,
     const struct sockaddr *peer, socklen_t peerlen)
 {
-	conn_prepare(c, svc, peer, peerlen);
+	conn_prepare(c, svc, peer, peerlen, util_now_ms());
 	conn_attach(c, fd);
 }
 
@@ -110,18 +110,11 @@ void
 conn_proxied(struct conn *c, const struct proxy_hdr *h, const struct sockaddr *via)
 {
 	addr_format_host(via, c->via, sizeof(c->via));
-	if (h->local) {
-		/* The balancer itself, as accept() saw it: a health check may be gone already. */
-		c->peer.len = via->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
-		    sizeof(struct sockaddr_in6);
-		memcpy(&c->peer.ss, via, c->peer.len);
-	} else {
-		memcpy(&c->peer.ss, &h->src, h->srclen);
-		c->peer.len = h->srclen;
+	/* The peer is the header's client already, and named (conn_prepare). */
+	if (!h->local) {
 		memcpy(&c->local.ss, &h->dst, h->dstlen);
 		c->local.len = h->dstlen;
 	}
-	conn_name_peer(c);
 }
 
 const struct sockaddr *

@@ -63,14 +63,15 @@ extern volatile sig_atomic_t conn_stopping;
 /*
  * Fill c for a new connection on fd (peer, peername, last_io_ms): peer
  * is the address accept() gave (peerlen bytes), or NULL to ask the kernel.
- * conn_prepare() does it all but the descriptor (fd -1), conn_attach()
- * the rest: non-blocking, and the peer asked of the kernel when not
- * known.
+ * conn_prepare() does it all but the descriptor (fd -1), with now (the
+ * monotonic clock, read once by the accept path) as the last I/O;
+ * conn_attach() the rest: non-blocking, and the peer asked of the kernel
+ * when not known.
  */
 void conn_init(struct conn *c, int fd, const struct service *svc,
     const struct sockaddr *peer, socklen_t peerlen);
 void conn_prepare(struct conn *c, const struct service *svc,
-    const struct sockaddr *peer, socklen_t peerlen);
+    const struct sockaddr *peer, socklen_t peerlen, uint64_t now);
 void conn_attach(struct conn *c, int fd);
 
 /* The address the client connected to: asked of the kernel once, when needed; or NULL. */
@@ -78,9 +79,10 @@ const struct sockaddr *conn_local(struct conn *c);
 
 /*
  * The connection came through a balancer at via (as accept() saw it),
- * whose PROXY header h named the client: the peer and local addresses
- * become the header's; when it named none (a health check, v1 UNKNOWN)
- * the peer is the balancer.  via is kept for the log lines.
+ * whose PROXY header h named the client.  c was conn_prepare()d with that
+ * client as its peer (the balancer itself when the header named none: a
+ * health check, v1 UNKNOWN); the local address becomes the header's, and
+ * via is kept for the log lines.
  */
 struct proxy_hdr;
 void conn_proxied(struct conn *c, const struct proxy_hdr *h,

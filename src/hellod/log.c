@@ -17,7 +17,6 @@
 #include "sdlib.h"
 #include "util.h"
 
-
 static int	log_level = LOG_INFO;
 static int	log_facility = LOG_DAEMON;
 static bool	log_stderr;

@@ -244,12 +244,13 @@ tcp_admit(struct server *s, struct service *svc, int fd,
 {
 	struct client	 cl = { .keylen = 0 };
 	struct conn	 c;
+	uint64_t	 now = util_now_ms();
 	pid_t		 pid;
 	int		 why;
 
 	client_of(svc, sa, &cl);
 	if (svc->limited && (why = limits_admit(svc, PROTO_TCP, sa, &cl,
-	    util_now_ms())) != -1) {
+	    now)) != -1) {
 		tcp_refuse(svc, fd, why, sa, via, NULL);
 		return 0;
 	}
@@ -258,7 +259,7 @@ tcp_admit(struct server *s, struct service *svc, int fd,
 	 * count read (the child touches none of the parent's tables).
 	 */
 	conn_prepare(&c, svc, sa, sa->sa_family == AF_INET ?
-	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6), now);
 	c.fd = fd;
 	c.connnum = conctab_get(svc->state->conc, &cl) + 1;
 	if (ph != NULL)

@@ -991,6 +991,21 @@ proc_alive(pid_t pid)
 	    state != 'X';
 }
 
+int
+child_status(pid_t (*make)(void), int (*body)(const void *arg), const void *arg)
+{
+	pid_t	 pid;
+	int	 status;
+
+	pid = make();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(body(arg));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
 bool
 proc_wait_children(pid_t pid, size_t n, int timeout_ms)
 {

@@ -167,6 +167,13 @@ long	proc_cpu_ms(pid_t pid);
 bool	proc_alive(pid_t pid);
 /* Poll until pid has exactly n children; false after timeout_ms. */
 bool	proc_wait_children(pid_t pid, size_t n, int timeout_ms);
+/*
+ * A child made by make (fork, or one of the daemon's ways) that leaves
+ * with _exit(body(arg)): its exit status, once reaped (a test failure
+ * when it did not exit).
+ */
+int	child_status(pid_t (*make)(void), int (*body)(const void *arg),
+	    const void *arg);
 
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);

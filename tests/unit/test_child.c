@@ -13,27 +13,12 @@
 #include <unistd.h>
 
 #include "child.h"
-
-/* Runs fn in a forked child: its exit status, 0 when every check held. */
-static int
-in_child(int (*fn)(void *), void *arg)
-{
-	pid_t	 pid;
-	int	 status;
-
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(fn(arg));
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
+#include "harness.h"
 
 static int
-reset_checks(void *arg)
+reset_checks(const void *arg)
 {
-	int		 fd = *(int *)arg;
+	int		 fd = *(const int *)arg;
 	struct sigaction sa;
 	sigset_t	 mask;
 
@@ -78,7 +63,7 @@ test_reset(void **state)
 	sigaddset(&block, SIGCHLD);
 	assert_int_equal(sigprocmask(SIG_BLOCK, &block, NULL), 0);
 	child_prepare();
-	assert_int_equal(in_child(reset_checks, &fd), 0);
+	assert_int_equal(child_status(fork, reset_checks, &fd), 0);
 	assert_int_equal(sigprocmask(SIG_UNBLOCK, &block, NULL), 0);
 	close(child_report_fd);
 	child_report_fd = -1;

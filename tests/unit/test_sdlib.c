@@ -15,12 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "sdlib.h"
 #include "util.h"
 
-/* Whether /proc/self/maps names a file whose name holds what. */
+/* Whether a line of /proc/self/maps holds what, and perms ("r-xp") unless NULL. */
 static bool
-maps_name(const char *what)
+maps_line(const char *perms, const char *what)
 {
 	char	 line[512];
 	FILE	*f = fopen("/proc/self/maps", "r");
@@ -29,25 +30,24 @@ maps_name(const char *what)
 	if (f == NULL)
 		return false;
 	while (!found && fgets(line, sizeof(line), f) != NULL)
-		found = strstr(line, what) != NULL;
+		found = strstr(line, what) != NULL &&
+		    (perms == NULL || strstr(line, perms) != NULL);
 	fclose(f);
 	return found;
+}
+
+/* Whether /proc/self/maps names a file whose name holds what. */
+static bool
+maps_name(const char *what)
+{
+	return maps_line(NULL, what);
 }
 
 /* Whether /proc/self/maps has code (r-xp) from a file whose name holds what. */
 static bool
 maps_code(const char *what)
 {
-	char	 line[512];
-	FILE	*f = fopen("/proc/self/maps", "r");
-	bool	 found = false;
-
-	if (f == NULL)
-		return false;
-	while (!found && fgets(line, sizeof(line), f) != NULL)
-		found = strstr(line, " r-xp ") != NULL && strstr(line, what) != NULL;
-	fclose(f);
-	return found;
+	return maps_line(" r-xp ", what);
 }
 
 /*
@@ -70,20 +70,26 @@ names_looked_up(const char *what)
 	return true;
 }
 
+struct says {
+	bool		(*check)(const char *);
+	const char	*what;
+};
+
+static int
+says_status(const void *arg)
+{
+	const struct says *s = arg;
+
+	return s->check(s->what) ? 0 : 1;
+}
+
 /* Whether a child made by fn says yes to check(what). */
 static bool
 child_says(pid_t (*fn)(void), bool (*check)(const char *), const char *what)
 {
-	pid_t	 pid;
-	int	 status;
+	struct says	 s = { check, what };
 
-	pid = fn();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(check(what) ? 0 : 1);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	return WEXITSTATUS(status) == 0;
+	return child_status(fn, says_status, &s) == 0;
 }
 
 #if defined(HAVE_SYSTEMD) && defined(HAVE__FORK)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "util.h"
 
 /* Whether the page holding p is mapped in this process (msync says ENOMEM if not). */
@@ -25,14 +26,19 @@ mapped(const void *p)
 	return msync((void *)page, 1, MS_ASYNC) == 0 || errno != ENOMEM;
 }
 
+/* 0 when neither end of 3000 * 7 bytes at p is mapped. */
+static int
+gone_21000(const void *p)
+{
+	return !mapped(p) && !mapped((const char *)p + 3000 * 7 - 1) ? 0 : 1;
+}
+
 /* Zeroed, writable, released; and a child forked after does not have it. */
 static void
 test_parent_calloc(void **state)
 {
 	unsigned char *p;
 	size_t	 i;
-	pid_t	 pid;
-	int	 status;
 
 	(void)state;
 	p = util_parent_calloc(3000, 7);
@@ -42,13 +48,7 @@ test_parent_calloc(void **state)
 	memset(p, 0xa5, 3000 * 7);
 	assert_true(mapped(p));
 	assert_true(mapped(p + 3000 * 7 - 1));
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(!mapped(p) && !mapped(p + 3000 * 7 - 1) ? 0 : 1);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(child_status(fork, gone_21000, p), 0);
 	/* The parent's copy is untouched by the fork. */
 	assert_int_equal(p[0], 0xa5);
 	util_parent_free(p);
@@ -58,20 +58,18 @@ test_parent_calloc(void **state)
 	assert_null(util_parent_calloc(SIZE_MAX / 2, 4));
 }
 
+/* 0 when the page holding p is mapped. */
+static int
+mapped_status(const void *p)
+{
+	return mapped(p) ? 0 : 1;
+}
+
 /* Whether a child forked now has the page holding p. */
 static bool
 child_has(const void *p)
 {
-	pid_t	 pid;
-	int	 status;
-
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(mapped(p) ? 0 : 1);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	return WEXITSTATUS(status) == 0;
+	return child_status(fork, mapped_status, p) == 0;
 }
 
 /*
@@ -112,29 +110,22 @@ forked_handler(void)
 	forked_handler_ran = 1;
 }
 
+/* 1 when this process ran forked_handler. */
+static int
+handler_ran(const void *arg)
+{
+	(void)arg;
+	return forked_handler_ran;
+}
+
 /* A child of util_fork() runs no pthread_atfork() handler; one of fork() does. */
 static void
 test_fork_no_handlers(void **state)
 {
-	pid_t	 pid;
-	int	 status;
-
 	(void)state;
 	assert_int_equal(pthread_atfork(NULL, NULL, forked_handler), 0);
-	pid = util_fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(forked_handler_ran);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(forked_handler_ran);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 1);
+	assert_int_equal(child_status(util_fork, handler_ran, NULL), 0);
+	assert_int_equal(child_status(fork, handler_ran, NULL), 1);
 	assert_int_equal(forked_handler_ran, 0);
 }
 #endif
