@@ -261,7 +261,7 @@ child_run(struct conn *c)
 	child_reset(c->fd);
 	conn_attach(c, CHILD_FD);
 	setproctitle("%s %s", svc->name, c->peername);
-	if (identity_switch(svc->user, svc->group, svc->name, true) == -1 ||
+	if (identity_service(svc) == -1 ||
 	    identity_drop_caps(svc->name) == -1)
 		_exit(EX_OSERR);
 	if (svc->log_connections)

@@ -743,6 +743,8 @@ free_service(struct service *svc)
 	}
 	free(svc->hconf);
 	svc->hconf = NULL;
+	free(svc->ident);
+	svc->ident = NULL;
 }
 
 static void

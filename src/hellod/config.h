@@ -13,6 +13,7 @@
 #define SERVICE_NAME_MAX 32
 
 struct handler;		/* handler.h */
+struct identity;	/* identity.h: user and group, resolved */
 struct svc_state;	/* service.h: runtime state, kept across reloads */
 
 struct service {
@@ -27,6 +28,7 @@ struct service {
 	bool		 enabled;
 	char		*user;		/* NULL: from [global] (already copied in) */
 	char		*group;
+	struct identity	*ident;		/* resolved (identity_check); NULL: not yet */
 	void		*hconf;		/* the handler's own settings (handler.h) */
 	unsigned	 idle_timeout_ms; /* 0: no idle timeout */
 	unsigned	 source_rate_tcp; /* connections a second per client; 0: unlimited */

@@ -457,7 +457,7 @@ exec_udp_spawn(const struct service *svc, int fd, const struct sockaddr *from)
 		llen = 0;
 	addr_format_peer(from, svc->log_peer, peer, sizeof(peer));
 	setproctitle("%s %s (udp)", svc->name, peer);
-	if (identity_switch(svc->user, svc->group, svc->name, true) == -1 ||
+	if (identity_service(svc) == -1 ||
 	    identity_drop_caps(svc->name) == -1)
 		_exit(EX_OSERR);
 	exec_env(ec, PROTO_UDP, from, llen > 0 ? (struct sockaddr *)&local : NULL,

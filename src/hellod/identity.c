@@ -8,6 +8,7 @@
 #include <pwd.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,30 +18,50 @@
 #include "log.h"
 
 /*
- * The passwd entry of user (NULL when user is NULL) and the gid to run
- * with: group's, else the user's primary group, else our own.  Returns 0,
- * or -1 with *why saying which name is unknown.
+ * Resolve user and group (either may be NULL) into *id: the user's uid,
+ * the gid to run with (group's, else the user's primary group, else our
+ * own) and the groups to hold (the user's, with that gid; or that gid
+ * alone).  Returns a new identity (free()), or NULL with *why saying
+ * which name is unknown, or that memory ran out.
  */
-static int
-identity_resolve(const char *user, const char *group, struct passwd **pw,
-    gid_t *gid, const char **why)
+static struct identity *
+identity_resolve(const char *user, const char *group, const char **why)
 {
+	struct identity	*id;
+	struct passwd	*pw = NULL;
 	struct group	*gr;
+	gid_t		 gid;
+	int		 n = 0;
 
-	*pw = NULL;
-	if (user != NULL && (*pw = getpwnam(user)) == NULL) {
+	if (user != NULL && (pw = getpwnam(user)) == NULL) {
 		*why = "unknown user";
-		return -1;
+		return NULL;
 	}
-	*gid = *pw != NULL ? (*pw)->pw_gid : getegid();
+	gid = pw != NULL ? pw->pw_gid : getegid();
 	if (group != NULL) {
 		if ((gr = getgrnam(group)) == NULL) {
 			*why = "unknown group";
-			return -1;
+			return NULL;
 		}
-		*gid = gr->gr_gid;
+		gid = gr->gr_gid;
 	}
-	return 0;
+	/* With n 0, getgrouplist() only counts them. */
+	if (pw != NULL && getgrouplist(pw->pw_name, gid, NULL, &n) != -1)
+		n = 0;
+	if ((id = calloc(1, sizeof(*id) + (size_t)(n > 1 ? n : 1) *
+	    sizeof(gid_t))) == NULL) {
+		*why = "out of memory";
+		return NULL;
+	}
+	id->has_user = pw != NULL;
+	id->uid = pw != NULL ? pw->pw_uid : geteuid();
+	id->gid = gid;
+	id->ngroups = 1;
+	id->groups[0] = gid;
+	if (pw != NULL && n > 0 &&
+	    getgrouplist(pw->pw_name, gid, id->groups, &n) != -1)
+		id->ngroups = n;
+	return id;
 }
 
 /* This process's capabilities (capget(2): libcap is not needed for this much). */
@@ -97,58 +118,73 @@ identity_drop_caps(const char *who)
 	return 0;
 }
 
-/* True when the process already is pw (or keeps its uid) with gid. */
+/* True when the process already is id (or keeps its uid) with its gid. */
 static bool
-identity_current(const struct passwd *pw, gid_t gid)
+identity_current(const struct identity *id)
 {
-	return (pw == NULL || pw->pw_uid == geteuid()) && gid == getegid();
+	return (!id->has_user || id->uid == geteuid()) && id->gid == getegid();
 }
 
-/*
- * Whether this process can become user and group (either may be NULL).
- * Root can become anyone who exists; any other user can only stay who
- * it is.  When not, *why (if why is not NULL) gets a static text.
- */
-bool
-identity_reachable(const char *user, const char *group, const char **why)
-{
-	struct passwd	*pw;
-	const char	*reason;
-	gid_t		 gid;
+static const char not_root[] =
+    "hellod is not running as root, nor with CAP_SETUID and CAP_SETGID";
 
-	if (user == NULL && group == NULL)
+/* Root can become anyone; any other user can only stay who it is. */
+static bool
+identity_can_become(const struct identity *id, const char **why)
+{
+	if (geteuid() == 0 || identity_current(id) || identity_can_switch())
 		return true;
-	if (identity_resolve(user, group, &pw, &gid, &reason) == -1) {
-		if (why != NULL)
-			*why = reason;
-		return false;
-	}
-	if (geteuid() == 0 || identity_current(pw, gid) || identity_can_switch())
-		return true;
-	if (why != NULL)
-		*why = "hellod is not running as root, nor with CAP_SETUID "
-		    "and CAP_SETGID";
+	*why = not_root;
 	return false;
 }
 
 /*
- * Log every enabled TCP service of conf whose children could not switch
- * to its user and group; returns how many there are.
+ * Whether this process can become user and group (either may be NULL).
+ * When not, *why (if why is not NULL) gets a static text.
+ */
+bool
+identity_reachable(const char *user, const char *group, const char **why)
+{
+	struct identity	*id;
+	const char	*reason;
+	bool		 ok;
+
+	if (user == NULL && group == NULL)
+		return true;
+	if ((id = identity_resolve(user, group, &reason)) == NULL)
+		ok = false;
+	else {
+		ok = identity_can_become(id, &reason);
+		free(id);
+	}
+	if (!ok && why != NULL)
+		*why = reason;
+	return ok;
+}
+
+/*
+ * Resolve the identity of every enabled service of conf whose children
+ * switch; log those they could not switch to.  Returns how many there are.
  */
 unsigned
-identity_check(const struct config *conf)
+identity_check(struct config *conf)
 {
-	const struct service *svc;
+	struct service	*svc;
 	const char	*why;
 	unsigned	 bad = 0;
 	size_t		 i;
 
 	for (i = 0; i < conf->nservices; i++) {
 		svc = &conf->services[i];
+		free(svc->ident);
+		svc->ident = NULL;
 		/* TCP children and UDP programs switch; UDP inline does not. */
 		if (!svc->enabled || (!(svc->protocols & PROTO_TCP) &&
 		    svc->handler->udp_spawn == NULL) ||
-		    identity_reachable(svc->user, svc->group, &why))
+		    (svc->user == NULL && svc->group == NULL))
+			continue;
+		if ((svc->ident = identity_resolve(svc->user, svc->group,
+		    &why)) != NULL && identity_can_become(svc->ident, &why))
 			continue;
 		log_errx("%s: identity_error user=%s group=%s detail=%s",
 		    svc->name, log_q(svc->user != NULL ? svc->user : "-"),
@@ -158,41 +194,65 @@ identity_check(const struct config *conf)
 	return bad;
 }
 
-int
-identity_switch(const char *user, const char *group, const char *who,
-    bool strict)
+/* Log that the switch to user and group failed, and why (NULL: errno). */
+static int
+identity_failed(const char *who, const char *user, const char *group,
+    const char *why)
 {
-	struct passwd	*pw;
-	const char	*why;
-	gid_t		 gid;
-
-	if (user == NULL && group == NULL)
-		return 0;
-	if (identity_resolve(user, group, &pw, &gid, &why) == -1) {
-		/* Without a passwd entry for user, user is the unknown name. */
+	if (why == NULL)
+		log_err("%s: identity_error user=%s group=%s", who,
+		    log_q(user ? user : "-"), log_q(group ? group : "-"));
+	else
 		log_errx("%s: identity_error user=%s group=%s detail=%s", who,
 		    log_q(user ? user : "-"), log_q(group ? group : "-"),
 		    log_q(why));
-		return -1;
-	}
+	return -1;
+}
+
+int
+identity_become(const struct identity *id, const char *user,
+    const char *group, const char *who, bool strict)
+{
 	if (geteuid() != 0 && !identity_can_switch()) {
-		if (identity_current(pw, gid))
+		if (identity_current(id))
 			return 0;
 		if (!strict) {
 			log_notice("%s: identity_kept cause=not_root", who);
 			return 0;
 		}
-		log_errx("%s: identity_error user=%s group=%s detail=\"hellod "
-		    "is not running as root, nor with CAP_SETUID and CAP_SETGID\"",
-		    who, log_q(user ? user : "-"), log_q(group ? group : "-"));
-		return -1;
+		return identity_failed(who, user, group, not_root);
 	}
-	if ((pw != NULL ? initgroups(pw->pw_name, gid) : setgroups(1, &gid)) == -1 ||
-	    setresgid(gid, gid, gid) == -1 ||
-	    (pw != NULL && setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)) {
-		log_err("%s: identity_error user=%s group=%s", who,
-		    log_q(user ? user : "-"), log_q(group ? group : "-"));
-		return -1;
-	}
+	if (setgroups((size_t)id->ngroups, id->groups) == -1 ||
+	    setresgid(id->gid, id->gid, id->gid) == -1 ||
+	    (id->has_user &&
+	    setresuid(id->uid, id->uid, id->uid) == -1))
+		return identity_failed(who, user, group, NULL);
 	return 0;
+}
+
+int
+identity_switch(const char *user, const char *group, const char *who,
+    bool strict)
+{
+	struct identity	*id;
+	const char	*why;
+	int		 rc;
+
+	if (user == NULL && group == NULL)
+		return 0;
+	/* Without a passwd entry for user, user is the unknown name. */
+	if ((id = identity_resolve(user, group, &why)) == NULL)
+		return identity_failed(who, user, group, why);
+	rc = identity_become(id, user, group, who, strict);
+	free(id);
+	return rc;
+}
+
+int
+identity_service(const struct service *svc)
+{
+	if (svc->ident == NULL)
+		return identity_switch(svc->user, svc->group, svc->name, true);
+	return identity_become(svc->ident, svc->user, svc->group, svc->name,
+	    true);
 }

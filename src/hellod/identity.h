@@ -2,9 +2,24 @@
 #ifndef HELLOD_IDENTITY_H
 #define HELLOD_IDENTITY_H
 
+#include <sys/types.h>
 #include <stdbool.h>
 
 struct config;
+struct service;
+
+/*
+ * Who a child becomes, resolved by the daemon when it loads the
+ * configuration (identity_check): a child looks no name up, for that
+ * would load NSS modules into it, and read /etc/group at every connection.
+ */
+struct identity {
+	bool	 has_user;	/* uid is the user's; else the uid stays */
+	uid_t	 uid;
+	gid_t	 gid;
+	int	 ngroups;	/* the user's groups with gid; else gid alone */
+	gid_t	 groups[];
+};
 
 /*
  * Switch to user and group (either may be NULL; both NULL does nothing):
@@ -40,11 +55,27 @@ bool	identity_reachable(const char *user, const char *group,
 int	identity_drop_caps(const char *who);
 
 /*
- * identity_reachable() for the user and group of every enabled TCP
- * service of conf, as this process is now.  Logs one error per service
- * that fails ("NAME: identity_error user=U group=G detail=WHY") and returns
- * how many failed: 0 means every child will be able to switch.
+ * identity_reachable() for the user and group of every enabled service
+ * of conf whose children switch (TCP, and UDP programs), as this process
+ * is now; each one's identity resolved into its ident.  Logs one error
+ * per service that fails ("NAME: identity_error user=U group=G
+ * detail=WHY") and returns how many failed: 0 means every child will be
+ * able to switch.  Names are looked up here, once per load: a change to
+ * a user's groups reaches the children at the next reload.
  */
-unsigned identity_check(const struct config *conf);
+unsigned identity_check(struct config *conf);
+
+/*
+ * identity_switch() to an identity resolved already: no name is looked
+ * up.  user and group are the names, for log lines.
+ */
+int	identity_become(const struct identity *id, const char *user,
+	    const char *group, const char *who, bool strict);
+
+/*
+ * In a child: switch to svc's user and group, strictly, as resolved by
+ * identity_check() (by name when it was not run: a test's service).
+ */
+int	identity_service(const struct service *svc);
 
 #endif

@@ -13,12 +13,20 @@
 #include "identity.h"
 #include "listener.h"
 #include "log.h"
+#include "objects.h"
 #include "server.h"
 #include "util.h"
 
 #define DEFAULT_CONFIG	SYSCONFDIR "/hellod/hellod.ini"
 
 extern char **environ;
+
+/*
+ * Libraries no child runs, their pages the daemon's alone
+ * (objects_parent_named): inih reads the configuration, which the daemon
+ * alone does; libmd came with libbsd, for digests hellod never makes.
+ */
+static const char *const parent_objects[] = { "libinih.so", "libmd.so", NULL };
 
 static const struct option longopts[] = {
 	{ "config",	required_argument,	NULL, 'c' },
@@ -115,6 +123,8 @@ main(int argc, char *argv[])
 	unsigned	 nerr = 0;
 	int		 ch, rc;
 
+	objects_start();
+
 	while ((ch = getopt_long(argc, argv, "c:fedtp:Vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -183,6 +193,7 @@ main(int argc, char *argv[])
 		opts.config_path = abs_path;
 		/* What the daemon's own pages hold from here on goes with it when it detaches. */
 		util_parent_defer();
+		objects_parent_named(parent_objects);
 		util_nofile_raise();
 		log_setup(conf->global.facility,
 		    opts.debug ? LOG_DEBUG : conf->global.log_level,

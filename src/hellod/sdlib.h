@@ -10,9 +10,9 @@
  * (dlopen) when the first of them is needed: a line for the journal,
  * NOTIFY_SOCKET or LISTEN_FDS set.  It and the libraries it brings
  * (libgcrypt, liblzma, libzstd, liblz4, libcap, libgpg-error) are then
- * the parent's alone (util_parent_map): a child never logs to the journal
- * itself, nor notifies, and without some forty mappings to copy, every
- * fork costs less.  So a child must never call these, nor exit(): the
+ * the parent's alone (objects_parent_new): a child never logs to the
+ * journal itself, nor notifies, and without some forty mappings to copy,
+ * every fork costs less.  So a child must never call these, nor exit(): the
  * destructors and atexit handlers of libsystemd are not in its pages
  * (children leave with _exit()).
  */

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "net.h"
 #include "notify.h"
+#include "objects.h"
 #include "proxy-wait.h"
 #include "server.h"
 #include "service.h"
@@ -931,6 +932,8 @@ reload(struct server *s)
 		    s->rc.removed, s->rc.changed, s->rc.kept, s->rc.opened,
 		    s->rc.closed);
 	}
+	/* What looking names up loaded (NSS modules) no child runs. */
+	objects_parent_new();
 	s->status = status_now(s);
 	notify_ready(&s->status);
 }
@@ -1115,6 +1118,8 @@ start(struct server *s)
 	/* Before anything is bound, so that the exit code reaches the terminal. */
 	if (identity_check(s->conf) > 0)
 		return EX_CONFIG;
+	/* What looking names up loaded (NSS modules) no child runs. */
+	objects_parent_new();
 	if (pidfile_setup(s) == -1)
 		return EX_CANTCREAT;
 	listener_passed(&s->pool);

@@ -139,7 +139,7 @@ static bool		 parent_deferring;
 static struct parent_head *parent_deferred;
 
 /* Pages mapped already (a library), to mark at util_parent_ready(). */
-#define PARENT_MAPS	64
+#define PARENT_MAPS	128
 static struct {
 	void		*p;
 	size_t		 len;

@@ -1006,6 +1006,59 @@ child_status(pid_t (*make)(void), int (*body)(const void *arg), const void *arg)
 	return WEXITSTATUS(status);
 }
 
+/* Whether a line of /proc/self/maps holds what, and perms ("r-xp") unless NULL. */
+bool
+maps_line(const char *perms, const char *what)
+{
+	char	 line[512];
+	FILE	*f = fopen("/proc/self/maps", "r");
+	bool	 found = false;
+
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, what) != NULL &&
+		    (perms == NULL || strstr(line, perms) != NULL);
+	fclose(f);
+	return found;
+}
+
+/* Whether /proc/self/maps names a file whose name holds what. */
+bool
+maps_name(const char *what)
+{
+	return maps_line(NULL, what);
+}
+
+/* Whether /proc/self/maps has code (r-xp) from a file whose name holds what. */
+bool
+maps_code(const char *what)
+{
+	return maps_line(" r-xp ", what);
+}
+
+struct says {
+	bool		(*check)(const char *);
+	const char	*what;
+};
+
+static int
+says_status(const void *arg)
+{
+	const struct says *s = arg;
+
+	return s->check(s->what) ? 0 : 1;
+}
+
+/* Whether a child made by fn says yes to check(what). */
+bool
+child_says(pid_t (*fn)(void), bool (*check)(const char *), const char *what)
+{
+	struct says	 s = { check, what };
+
+	return child_status(fn, says_status, &s) == 0;
+}
+
 bool
 proc_wait_children(pid_t pid, size_t n, int timeout_ms)
 {

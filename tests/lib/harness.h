@@ -175,6 +175,16 @@ bool	proc_wait_children(pid_t pid, size_t n, int timeout_ms);
 int	child_status(pid_t (*make)(void), int (*body)(const void *arg),
 	    const void *arg);
 
+/* Whether a line of /proc/self/maps holds what, and perms ("r-xp") unless NULL. */
+bool	maps_line(const char *perms, const char *what);
+/* Whether /proc/self/maps names a file whose name holds what. */
+bool	maps_name(const char *what);
+/* Whether /proc/self/maps has code (r-xp) from a file whose name holds what. */
+bool	maps_code(const char *what);
+/* Whether a child made by fn (see child_status) says yes to check(what). */
+bool	child_says(pid_t (*fn)(void), bool (*check)(const char *),
+	    const char *what);
+
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);
 

@@ -232,6 +232,101 @@ test_check_config_root(void **state)
 	config_free(conf);
 }
 
+/* Whether this process runs as id: uids, gids, and the groups it holds. */
+static bool
+running_as(const struct identity *id)
+{
+	gid_t	 groups[256];
+	int	 n, i, j;
+
+	if (getuid() != id->uid || geteuid() != id->uid ||
+	    getgid() != id->gid || getegid() != id->gid ||
+	    (n = getgroups(256, groups)) != id->ngroups)
+		return false;
+	for (i = 0; i < id->ngroups; i++) {
+		for (j = 0; j < n && groups[j] != id->groups[i]; j++)
+			;
+		if (j == n)
+			return false;
+	}
+	return true;
+}
+
+static const struct service *become_svc;
+static char become_root[] = "/tmp/hellod-test-root.XXXXXX";
+
+/*
+ * In a child: become become_svc's user without a name to look up (in a
+ * chroot where there is no /etc/passwd, nor any NSS module); 0 when it is
+ * then that user, with its groups.
+ */
+static int
+become_in_empty_root(void)
+{
+	if (chroot(become_root) == -1 || chdir("/") == -1)
+		return 101;
+	if (getpwnam("daemon") != NULL)
+		return 102;
+	if (identity_service(become_svc) == -1)
+		return 103;
+	return running_as(become_svc->ident) ? 0 : 104;
+}
+
+/*
+ * identity_check() resolves each switching service's identity once, with
+ * the user's groups: a child then becomes it without looking a name up.
+ */
+static void
+test_resolved_at_check(void **state)
+{
+	struct config *conf;
+	struct passwd *pw = NULL;
+	struct group *gr = NULL;
+	const struct identity *a, *b;
+	gid_t	 groups[256];
+	int	 n = 256, status;
+	pid_t	 pid;
+
+	(void)state;
+	if (geteuid() != 0 || (pw = getpwnam("daemon")) == NULL ||
+	    (gr = getgrnam("nogroup")) == NULL)
+		skip();
+	assert_true(getgrouplist("daemon", pw->pw_gid, groups, &n) != -1);
+	conf = config_load_string("t.ini",
+	    "[a]\nprotocol = tcp\nport = 7001\nhandler = echo\nuser = daemon\n"
+	    "[b]\nprotocol = tcp\nport = 7002\nhandler = echo\ngroup = nogroup\n"
+	    "[u]\nprotocol = udp\nport = 7003\nhandler = echo\nuser = daemon\n"
+	    "[plain]\nprotocol = tcp\nport = 7004\nhandler = echo\n",
+	    NULL, NULL, NULL);
+	assert_non_null(conf);
+	assert_int_equal(identity_check(conf), 0);
+	/* Again: the identities are made anew, the old ones freed. */
+	assert_int_equal(identity_check(conf), 0);
+	assert_non_null(a = config_find(conf, "a")->ident);
+	assert_true(a->has_user);
+	assert_int_equal(a->uid, pw->pw_uid);
+	assert_int_equal(a->gid, pw->pw_gid);
+	assert_int_equal(a->ngroups, n);
+	assert_non_null(b = config_find(conf, "b")->ident);
+	assert_false(b->has_user);
+	assert_int_equal(b->gid, gr->gr_gid);
+	assert_int_equal(b->ngroups, 1);
+	assert_int_equal(b->groups[0], gr->gr_gid);
+	assert_null(config_find(conf, "u")->ident);
+	assert_null(config_find(conf, "plain")->ident);
+	become_svc = config_find(conf, "a");
+	assert_non_null(mkdtemp(become_root));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(become_in_empty_root());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	rmdir(become_root);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	config_free(conf);
+}
+
 int
 main(void)
 {
@@ -242,6 +337,7 @@ main(void)
 		cmocka_unit_test(test_non_root_reaches_itself),
 		cmocka_unit_test(test_check_config),
 		cmocka_unit_test(test_check_config_root),
+		cmocka_unit_test(test_resolved_at_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
