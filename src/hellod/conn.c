@@ -3,7 +3,6 @@
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,6 +11,7 @@
 
 #include "addr.h"
 #include "conn.h"
+#include "net.h"
 #include "proxy.h"
 #include "util.h"
 #include "config.h"
@@ -84,11 +84,7 @@ conn_prepare(struct conn *c, const struct service *svc,
 void
 conn_attach(struct conn *c, int fd)
 {
-	int flags;
-
 	c->fd = fd;
-	if ((flags = fcntl(fd, F_GETFL)) != -1 && !(flags & O_NONBLOCK))
-		(void)fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 	if (c->peer.len == 0) {
 		c->peer.len = sizeof(c->peer.ss);
 		if (getpeername(fd, (struct sockaddr *)&c->peer.ss,
@@ -103,6 +99,7 @@ conn_init(struct conn *c, int fd, const struct service *svc,
     const struct sockaddr *peer, socklen_t peerlen)
 {
 	conn_prepare(c, svc, peer, peerlen, util_now_ms());
+	(void)net_set_nonblock(fd, 1);
 	conn_attach(c, fd);
 }
 

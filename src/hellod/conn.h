@@ -65,8 +65,9 @@ extern volatile sig_atomic_t conn_stopping;
  * is the address accept() gave (peerlen bytes), or NULL to ask the kernel.
  * conn_prepare() does it all but the descriptor (fd -1), with now (the
  * monotonic clock, read once by the accept path) as the last I/O;
- * conn_attach() the rest: non-blocking, and the peer asked of the kernel
- * when not known.
+ * conn_attach() the rest: the peer asked of the kernel when not known.
+ * conn_init() makes fd non-blocking; conn_attach() takes it so already
+ * (accept4() with SOCK_NONBLOCK): a system call less in every child.
  */
 void conn_init(struct conn *c, int fd, const struct service *svc,
     const struct sockaddr *peer, socklen_t peerlen);
