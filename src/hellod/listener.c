@@ -100,6 +100,29 @@ set_take(struct listener_set *set, const struct addrset *idx, int proto,
 /* The step of listener_open's patience. */
 #define PATIENCE_STEP_MS	10
 
+/*
+ * Whether the last listener_build() opens its sockets high (net.h): its
+ * configuration has NET_HIGH_LISTENERS sockets or more.
+ */
+static bool build_high;
+
+/* The sockets conf asks for: a wildcard counts twice (:: and 0.0.0.0). */
+static size_t
+sockets_wanted(const struct config *conf)
+{
+	const struct service *svc;
+	size_t	 i, n = 0;
+
+	for (i = 0; i < conf->nservices; i++) {
+		svc = &conf->services[i];
+		if (svc->enabled)
+			n += (size_t)(((svc->protocols & PROTO_TCP) != 0) +
+			    ((svc->protocols & PROTO_UDP) != 0)) *
+			    (svc->nbinds > 0 ? svc->nbinds : 2);
+	}
+	return n;
+}
+
 /* net_listen, tried again while the address is in use, for up to patience_ms. */
 static int
 listen_patiently(int proto, const struct bind_addr *a, unsigned patience_ms,
@@ -111,7 +134,7 @@ listen_patiently(int proto, const struct bind_addr *a, unsigned patience_ms,
 
 	for (;;) {
 		fd = net_listen(proto, (const struct sockaddr *)&a->ss, a->len,
-		    err, errlen);
+		    build_high, err, errlen);
 		if (fd != -1 || errno != EADDRINUSE || waited >= patience_ms)
 			return fd;
 		nanosleep(&step, NULL);
@@ -292,6 +315,7 @@ listener_build(struct config *conf, struct listener_set *old,
 	int	 rc = 0;
 
 	memset(out, 0, sizeof(*out));
+	build_high = sockets_wanted(conf) >= NET_HIGH_LISTENERS;
 	if (set_index(old, &b.old_idx) == -1 ||
 	    set_index(pool, &b.pool_idx) == -1 ||
 	    set_index(retired, &b.retired_idx) == -1) {

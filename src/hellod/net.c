@@ -97,7 +97,7 @@ net_move_high(int fd)
 
 int
 net_listen(int proto, const struct sockaddr *sa, socklen_t salen,
-    char *err, size_t errlen)
+    bool high, char *err, size_t errlen)
 {
 	int	 fd;
 
@@ -105,7 +105,7 @@ net_listen(int proto, const struct sockaddr *sa, socklen_t salen,
 		return -1;
 	if (proto == PROTO_TCP && listen(fd, SOMAXCONN) == -1)
 		return net_fail(fd, "listen", err, errlen);
-	return net_move_high(fd);
+	return high ? net_move_high(fd) : fd;
 }
 
 /*

@@ -16,14 +16,19 @@
  * errno kept.
  */
 int	net_listen(int proto, const struct sockaddr *sa, socklen_t salen,
-	    char *err, size_t errlen);
+	    bool high, char *err, size_t errlen);
 
 /*
- * Where net_listen() puts its sockets when the limit on descriptors allows:
- * at NET_FD_HIGH or above, out of the way of connections and pipes, so that
- * a child can keep what lies below and no listener (util_fork_files).
+ * Where net_listen() puts its sockets when asked (high) and the limit on
+ * descriptors allows: at NET_FD_HIGH or above, out of the way of
+ * connections and pipes, so that a child can keep what lies below and no
+ * listener (util_fork_files).  Asked for a configuration of
+ * NET_HIGH_LISTENERS sockets or more: below that, a table of descriptors
+ * that large would cost every fork more (copying it) and every child more
+ * (closing what it inherits walks all of it) than it saves.
  */
-#define NET_FD_HIGH	1024
+#define NET_FD_HIGH		1024
+#define NET_HIGH_LISTENERS	64
 
 /*
  * Could net_listen bind sa now?  A socket is bound the same way and closed

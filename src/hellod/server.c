@@ -45,8 +45,6 @@
 #define RETIRE_PATIENCE_MS 200
 /* After EMFILE/ENFILE, stop accepting for this long instead of spinning. */
 #define ACCEPT_BACKOFF_MS 100
-/* Listeners beyond which children share our descriptors first (tcp_spawn). */
-#define SHARE_LISTENERS	64
 
 struct server {
 	struct config	*conf;
@@ -196,16 +194,18 @@ tcp_fork_failed(struct server *s, const struct service *svc,
 }
 
 /*
- * Whether children share our descriptors first: beside many listeners,
- * every one of them at NET_FD_HIGH or above (sockets passed by the service
- * manager stay where they were passed).  Decided whenever the set changes.
+ * Whether children share our descriptors first: beside NET_HIGH_LISTENERS
+ * listeners or more, every one of them at NET_FD_HIGH or above (sockets
+ * passed by the service manager stay where they were passed, and those a
+ * reload keeps from a smaller configuration where they were opened).
+ * Decided whenever the set changes.
  */
 static void
 share_decide(struct server *s)
 {
 	size_t	 i;
 
-	s->share_files = s->ls.n >= SHARE_LISTENERS;
+	s->share_files = s->ls.n >= NET_HIGH_LISTENERS;
 	for (i = 0; i < s->ls.n && s->share_files; i++)
 		s->share_files = s->ls.v[i]->fd >= NET_FD_HIGH;
 }

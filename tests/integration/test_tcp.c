@@ -536,6 +536,36 @@ test_many_listeners(void **state)
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 
+/*
+ * Beside a few listeners, they stay low: a table of descriptors past
+ * 1024 would cost every fork a copy of it, and every child a walk of it.
+ */
+static void
+test_few_listeners_low(void **state)
+{
+	struct daemon d;
+	char	 buf[256];
+	pid_t	 kid;
+	int	 fd;
+
+	(void)state;
+	assert_int_equal(daemon_start(&d, "[echo]\nprotocol = tcp udp\n"
+	    "port = @P0@\nbind = 127.0.0.1\nhandler = echo\n"), 0);
+	assert_false(has_fd(d.pid, 1024));
+	assert_true(proc_wait_children(d.pid, 0, T_MS));
+	fd = tcp_connect("127.0.0.1", d.port[0], T_MS);
+	assert_true(fd >= 0);
+	assert_int_equal(send_str(fd, "Ann\n"), 0);
+	assert_int_equal(read_line(fd, buf, sizeof(buf), T_MS), 4);
+	assert_true(proc_wait_children(d.pid, 1, T_MS));
+	assert_int_equal(proc_children(d.pid, &kid, 1), 1);
+	assert_true(has_fd(kid, 3));
+	assert_true(has_fd(kid, 4));
+	assert_false(has_fd(kid, 5));
+	close(fd);
+	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+}
+
 int
 main(void)
 {
@@ -556,6 +586,7 @@ main(void)
 		cmocka_unit_test(test_log_peer),
 		cmocka_unit_test(test_shutdown_end_line),
 		cmocka_unit_test(test_many_listeners),
+		cmocka_unit_test(test_few_listeners_low),
 	};
 
 	harness_init();
