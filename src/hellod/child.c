@@ -58,6 +58,7 @@ child_prepare(void)
 	sigemptyset(&child_sa.sa_mask);
 	sigemptyset(&child_mask);
 	sigaddset(&child_mask, SIGTERM);
+	sigaction(SIGTERM, &child_sa, NULL);
 	child_prepared = true;
 }
 
@@ -65,16 +66,15 @@ child_prepare(void)
  * The parent's mask is not the child's.  Its dispositions are (the
  * parent set them at start, see signal_setup() in server.c: the default,
  * and SIGPIPE ignored, so that writes to a closed socket or pipe fail
- * with EPIPE), but SIGTERM's, which here ends the conversation at its
- * next wait (see conn_stopping) so that the end line is still logged.
- * Two system calls per connection, not seven.
+ * with EPIPE; SIGTERM's is the children's already, child_prepare(), which
+ * here ends the conversation at its next wait, see conn_stopping, so
+ * that the end line is still logged).  One system call per connection.
  */
 static void
 child_signals(void)
 {
 	if (!child_prepared)
 		child_prepare();
-	sigaction(SIGTERM, &child_sa, NULL);
 	sigprocmask(SIG_SETMASK, &child_mask, NULL);
 }
 

@@ -21,8 +21,10 @@ __attribute__((noreturn))
 void	child_run(struct conn *c);
 
 /*
- * In the parent, before its first fork: what child_reset() sets up,
- * made ready, so that a child only reads it.
+ * In the parent, before its first fork and with SIGTERM blocked (it reads
+ * it from a signalfd): what child_reset() sets up, made ready, so that a
+ * child only reads it; and SIGTERM's handler, the children's, installed
+ * here once (it never runs in the parent) for every child to inherit.
  */
 void	child_prepare(void);
 

@@ -464,7 +464,6 @@ report_setup(struct server *s)
 	s->report.kind = SRC_REPORT;
 	s->report.fd = p[0];
 	child_report_fd = p[1];
-	child_prepare();
 	return poll_add(s, s->report.fd, &s->report);
 }
 
@@ -605,6 +604,8 @@ signal_setup(struct server *s)
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
+	/* SIGTERM's handler: the children's, inherited (blocked here). */
+	child_prepare();
 	s->sig.kind = SRC_SIGNAL;
 	s->sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	return s->sig.fd == -1 ? -1 : 0;
