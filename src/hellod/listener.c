@@ -97,6 +97,58 @@ set_take(struct listener_set *set, const struct addrset *idx, int proto,
 	return set_take_at(set, idx->v[i].tag);
 }
 
+/*
+ * Listeners live in the daemon's own pages (util_parent_calloc): no child
+ * needs one, and on the heap a thousand services' two thousand would be
+ * some 700 KiB whose page tables every fork copies and every child frees.
+ * Slabs that double in size (few mappings), never returned; a released
+ * listener waits on a free list for the next build.
+ */
+#define LISTENER_SLAB	64
+
+union listener_cell {
+	struct listener	 l;
+	union listener_cell *next;
+};
+
+static union listener_cell *cells_free;	/* released */
+static union listener_cell *slab;	/* the newest, used from its start */
+static size_t	 slab_size, slab_used;
+
+static struct listener *
+listener_alloc(void)
+{
+	union listener_cell *c;
+	size_t	 size;
+
+	if ((c = cells_free) != NULL) {
+		cells_free = c->next;
+		memset(c, 0, sizeof(*c));
+		return &c->l;
+	}
+	if (slab_used == slab_size) {
+		/* Pages of a slab not reached yet are never touched. */
+		size = slab_size == 0 ? LISTENER_SLAB : slab_size * 2;
+		if ((c = util_parent_calloc(size, sizeof(*c))) == NULL)
+			return NULL;
+		slab = c;
+		slab_size = size;
+		slab_used = 0;
+	}
+	return &slab[slab_used++].l;
+}
+
+void
+listener_free(struct listener *l)
+{
+	union listener_cell *c = (union listener_cell *)(void *)l;
+
+	if (l == NULL)
+		return;
+	c->next = cells_free;
+	cells_free = c;
+}
+
 /* The step of listener_open's patience. */
 #define PATIENCE_STEP_MS	10
 
@@ -150,7 +202,7 @@ listener_new(int proto, const struct bind_addr *a)
 {
 	struct listener	*l;
 
-	if ((l = calloc(1, sizeof(*l))) == NULL)
+	if ((l = listener_alloc()) == NULL)
 		return NULL;
 	l->id = next_id++;
 	l->kind = proto == PROTO_TCP ? SRC_TCP : SRC_UDP;
@@ -194,7 +246,7 @@ build_drop(struct listener *l)
 	else {
 		if (l->fd != -1)
 			close(l->fd);
-		free(l);
+		listener_free(l);
 	}
 }
 
@@ -241,7 +293,7 @@ build_one(struct build *b, struct service *svc, int proto,
 		    (const struct sockaddr *)&a->ss);
 		if (!l->pending && listener_bind(l, svc, wildcard, 0) == -1) {
 			*failed = errno != EAFNOSUPPORT;
-			free(l);
+			listener_free(l);
 			return NULL;
 		}
 	}
@@ -495,7 +547,7 @@ listener_restore(struct listener_set *retired, unsigned patience_ms)
 			    l->svc->name, addr_proto_name(l->proto),
 			    addr_format((const struct sockaddr *)&l->addr.ss,
 			    where, sizeof(where)), log_q(err));
-			free(l);
+			listener_free(l);
 			failed++;
 			continue;
 		}
@@ -534,7 +586,7 @@ listener_close_all(struct listener_set *set, struct listener_set *pool)
 		}
 		if (l->fd != -1)
 			close(l->fd);
-		free(l);
+		listener_free(l);
 	}
 }
 
@@ -602,7 +654,7 @@ passed_adopt(const struct sdlib *sd, int fd)
 		    "or IPv6 TCP listener or UDP socket: closed\"", fd);
 		return NULL;
 	}
-	if ((l = calloc(1, sizeof(*l))) == NULL)
+	if ((l = listener_alloc()) == NULL)
 		return NULL;
 	l->id = next_id++;
 	l->fd = -1;
@@ -612,7 +664,7 @@ passed_adopt(const struct sdlib *sd, int fd)
 	    err, sizeof(err)) == -1) {
 		log_warnx("hellod: activation_error fd=%d detail=%s", fd,
 		    log_q(err));
-		free(l);
+		listener_free(l);
 		return NULL;
 	}
 	l->kind = proto == PROTO_TCP ? SRC_TCP : SRC_UDP;
@@ -644,7 +696,7 @@ listener_passed(struct listener_set *pool)
 
 		if ((l = passed_adopt(sd, fd)) == NULL || set_push(pool, l) == -1) {
 			close(fd);
-			free(l);
+			listener_free(l);
 			continue;
 		}
 		adopted++;

@@ -50,6 +50,14 @@ struct listener {
 };
 
 /*
+ * A listener is made by a build, or adopted (LISTEN_FDS), in the daemon's
+ * own pages: never in a child, which has no need of one (nor must it read
+ * one: copy what it needs before the fork).  listener_free() gives one
+ * back, its socket closed already.
+ */
+void	listener_free(struct listener *l);
+
+/*
  * A reload builds the new listeners in two steps, so that a reload that
  * fails leaves every socket as it was:
  *

@@ -862,7 +862,7 @@ reload_sockets(struct server *s, struct config *conf, struct listener_set *ls)
 	if (listener_build_finish(ls, RETIRE_PATIENCE_MS) == 0) {
 		s->rc.closed = (unsigned)retired.n;
 		for (i = 0; i < retired.n; i++)
-			free(retired.v[i]);
+			listener_free(retired.v[i]);
 		listener_set_free(&retired);
 		return 0;
 	}

@@ -431,6 +431,7 @@ udp_wake(struct listener *l)
 {
 	struct service	*svc = l->svc;
 	const struct sockaddr *sa = (const struct sockaddr *)&l->woke.from;
+	struct sockaddr_storage from;
 	const char	*reason;
 	int		 i, why;
 
@@ -449,7 +450,10 @@ udp_wake(struct listener *l)
 			udp_drop(l->fd);
 			continue;
 		}
-		return svc->handler->udp_spawn(svc, l->fd, sa);
+		/* A copy: the listener is in the daemon's pages alone (listener.c). */
+		from = l->woke.from;
+		return svc->handler->udp_spawn(svc, l->fd,
+		    (const struct sockaddr *)&from);
 	}
 	return 0;
 }

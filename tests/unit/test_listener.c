@@ -15,9 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/mman.h>
+#include <stdbool.h>
+
 #include "config.h"
+#include "harness.h"
 #include "listener.h"
 #include "log.h"
+#include "util.h"
 
 /* A port free now for TCP and UDP on 127.0.0.1. */
 static uint16_t
@@ -108,7 +113,7 @@ reload(struct config *conf, struct listener_set *old, struct listener_set *out)
 		return -1;
 	}
 	for (i = 0; i < retired.n; i++)
-		free(retired.v[i]);
+		listener_free(retired.v[i]);
 	listener_set_free(&retired);
 	listener_close_all(old, NULL);
 	listener_set_free(old);
@@ -243,6 +248,53 @@ test_move_to_wildcard(void **state)
 	config_free(b);
 }
 
+/* Whether the page holding p is mapped in this process (msync says ENOMEM if not). */
+static bool
+page_mapped(const void *p)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	return msync((void *)((uintptr_t)p & ~(page - 1)), page, MS_ASYNC) == 0 ||
+	    errno != ENOMEM;
+}
+
+static int
+listener_unmapped(const void *l)
+{
+	return page_mapped(l) ? 1 : 0;
+}
+
+/*
+ * Listeners are the parent's alone: a child has no page of them.  One
+ * given back is made again by the next build.
+ */
+static void
+test_parent_pages(void **state)
+{
+	uint16_t p0 = free_port();
+	struct config *a;
+	struct listener_set ls;
+	struct listener *l;
+
+	(void)state;
+	a = load("[echo]\nprotocol = tcp udp\nport = %u\nbind = 127.0.0.1\n"
+	    "handler = echo\n", p0);
+	assert_int_equal(listener_build(a, NULL, NULL, NULL, &ls), 0);
+	assert_int_equal(listener_build_finish(&ls, 0), 0);
+	assert_non_null(l = find(&ls, PROTO_TCP, p0));
+	assert_true(page_mapped(l));
+	assert_int_equal(child_status(util_fork, listener_unmapped, l), 0);
+	assert_int_equal(child_status(fork, listener_unmapped, l), 0);
+	listener_close_all(&ls, NULL);
+	listener_set_free(&ls);
+	assert_int_equal(listener_build(a, NULL, NULL, NULL, &ls), 0);
+	assert_int_equal(listener_build_finish(&ls, 0), 0);
+	assert_true(find(&ls, PROTO_TCP, p0) == l || find(&ls, PROTO_UDP, p0) == l);
+	listener_close_all(&ls, NULL);
+	listener_set_free(&ls);
+	config_free(a);
+}
+
 int
 main(void)
 {
@@ -250,6 +302,7 @@ main(void)
 		cmocka_unit_test(test_keep_open_close),
 		cmocka_unit_test(test_failed_build_changes_nothing),
 		cmocka_unit_test(test_move_to_wildcard),
+		cmocka_unit_test(test_parent_pages),
 	};
 
 	log_init(LOG_DAEMON, LOG_CRIT, false);
