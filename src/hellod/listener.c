@@ -97,56 +97,19 @@ set_take(struct listener_set *set, const struct addrset *idx, int proto,
 	return set_take_at(set, idx->v[i].tag);
 }
 
-/*
- * Listeners live in the daemon's own pages (util_parent_calloc): no child
- * needs one, and on the heap a thousand services' two thousand would be
- * some 700 KiB whose page tables every fork copies and every child frees.
- * Slabs that double in size (few mappings), never returned; a released
- * listener waits on a free list for the next build.
- */
-#define LISTENER_SLAB	64
-
-union listener_cell {
-	struct listener	 l;
-	union listener_cell *next;
-};
-
-static union listener_cell *cells_free;	/* released */
-static union listener_cell *slab;	/* the newest, used from its start */
-static size_t	 slab_size, slab_used;
+/* No child needs a listener: in the daemon's own pages (util_slab). */
+static struct util_slab listener_slab = UTIL_SLAB(struct listener);
 
 static struct listener *
 listener_alloc(void)
 {
-	union listener_cell *c;
-	size_t	 size;
-
-	if ((c = cells_free) != NULL) {
-		cells_free = c->next;
-		memset(c, 0, sizeof(*c));
-		return &c->l;
-	}
-	if (slab_used == slab_size) {
-		/* Pages of a slab not reached yet are never touched. */
-		size = slab_size == 0 ? LISTENER_SLAB : slab_size * 2;
-		if ((c = util_parent_calloc(size, sizeof(*c))) == NULL)
-			return NULL;
-		slab = c;
-		slab_size = size;
-		slab_used = 0;
-	}
-	return &slab[slab_used++].l;
+	return util_slab_alloc(&listener_slab);
 }
 
 void
 listener_free(struct listener *l)
 {
-	union listener_cell *c = (union listener_cell *)(void *)l;
-
-	if (l == NULL)
-		return;
-	c->next = cells_free;
-	cells_free = c;
+	util_slab_free(&listener_slab, l);
 }
 
 /* The step of listener_open's patience. */

@@ -48,10 +48,17 @@ service_refused_minute(time_t now)
 /* Refusal lines logged per service and second, at most. */
 #define REFUSE_LOG_BUDGET	5
 
+/*
+ * Written at every connection, read by no child: in the daemon's own
+ * pages (util_slab), where its writes after a fork are no copy-on-write
+ * faults, and a thousand services' states are no heap for fork to copy.
+ */
+static struct util_slab state_slab = UTIL_SLAB(struct svc_state);
+
 static struct svc_state *
 state_new(const char *name)
 {
-	struct svc_state *st = calloc(1, sizeof(*st));
+	struct svc_state *st = util_slab_alloc(&state_slab);
 
 	if (st == NULL)
 		return NULL;
@@ -83,7 +90,7 @@ service_unref(struct svc_state *st)
 		state_reset_limits(st);
 		conctab_free(st->conc);
 		sources_free(st->sources);
-		free(st);
+		util_slab_free(&state_slab, st);
 	}
 }
 

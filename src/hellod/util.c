@@ -183,6 +183,40 @@ util_parent_map(void *p, size_t len)
 	return 0;
 }
 
+/* Records in the newest slab of the first. */
+#define SLAB_FIRST	64
+
+void *
+util_slab_alloc(struct util_slab *s)
+{
+	void	*p;
+	size_t	 n;
+
+	if ((p = s->free) != NULL) {
+		s->free = *(void **)p;
+		memset(p, 0, s->size);
+		return p;
+	}
+	if (s->cur_used == s->cur_n) {
+		n = s->cur_n == 0 ? SLAB_FIRST : s->cur_n * 2;
+		if ((p = util_parent_calloc(n, s->size)) == NULL)
+			return NULL;
+		s->cur = p;
+		s->cur_n = n;
+		s->cur_used = 0;
+	}
+	return s->cur + s->size * s->cur_used++;
+}
+
+void
+util_slab_free(struct util_slab *s, void *p)
+{
+	if (p == NULL)
+		return;
+	*(void **)p = s->free;
+	s->free = p;
+}
+
 /* The limit on open files the daemon started with; rlim_max 0: not read. */
 static struct rlimit nofile_start;
 

@@ -33,6 +33,27 @@ void	*util_parent_calloc(size_t n, size_t size);
 void	 util_parent_free(void *p);
 
 /*
+ * Small records of one size in the parent's own pages (listeners, the
+ * state of services): a thousand services' would be hundreds of KiB of
+ * heap whose page tables every fork copies.  Slabs of util_parent_calloc()
+ * that double in size (a handful of mappings, which merge), used from
+ * their start so that pages not reached are never touched, and never
+ * returned: a record given back waits on a free list.  size is at least
+ * a pointer's.  util_slab_alloc() gives a zeroed record, or NULL.
+ */
+struct util_slab {
+	size_t		 size;		/* of a record: set it, the rest zero */
+	void		*free;		/* records given back, linked */
+	char		*cur;		/* the newest slab */
+	size_t		 cur_n, cur_used;
+};
+#define UTIL_SLAB(type)	{ .size = sizeof(type) < sizeof(void *) ? \
+	    sizeof(void *) : sizeof(type) }
+
+void	*util_slab_alloc(struct util_slab *s);
+void	 util_slab_free(struct util_slab *s, void *p);
+
+/*
  * A daemon that will detach (fork, the parent exiting) allocates some of
  * these first: from util_parent_defer() on, blocks are not marked yet, so
  * that the daemon that stays has them; util_parent_ready(), in that

@@ -1,5 +1,6 @@
 /* Integration test harness: run the real hellod on loopback and talk to it. */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1004,6 +1005,14 @@ child_status(pid_t (*make)(void), int (*body)(const void *arg), const void *arg)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	return WEXITSTATUS(status);
+}
+
+bool
+page_mapped(const void *p)
+{
+	uintptr_t page = (uintptr_t)p & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
+
+	return msync((void *)page, 1, MS_ASYNC) == 0 || errno != ENOMEM;
 }
 
 /* Whether a line of /proc/self/maps holds what, and perms ("r-xp") unless NULL. */

@@ -175,6 +175,8 @@ bool	proc_wait_children(pid_t pid, size_t n, int timeout_ms);
 int	child_status(pid_t (*make)(void), int (*body)(const void *arg),
 	    const void *arg);
 
+/* Whether the page holding p is mapped in this process (msync says ENOMEM if not). */
+bool	page_mapped(const void *p);
 /* Whether a line of /proc/self/maps holds what, and perms ("r-xp") unless NULL. */
 bool	maps_line(const char *perms, const char *what);
 /* Whether /proc/self/maps names a file whose name holds what. */

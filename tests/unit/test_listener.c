@@ -248,16 +248,6 @@ test_move_to_wildcard(void **state)
 	config_free(b);
 }
 
-/* Whether the page holding p is mapped in this process (msync says ENOMEM if not). */
-static bool
-page_mapped(const void *p)
-{
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-
-	return msync((void *)((uintptr_t)p & ~(page - 1)), page, MS_ASYNC) == 0 ||
-	    errno != ENOMEM;
-}
-
 static int
 listener_unmapped(const void *l)
 {

@@ -17,14 +17,7 @@
 #include "harness.h"
 #include "util.h"
 
-/* Whether the page holding p is mapped in this process (msync says ENOMEM if not). */
-static bool
-mapped(const void *p)
-{
-	uintptr_t page = (uintptr_t)p & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
-
-	return msync((void *)page, 1, MS_ASYNC) == 0 || errno != ENOMEM;
-}
+#define mapped(p)	page_mapped(p)
 
 /* 0 when neither end of 3000 * 7 bytes at p is mapped. */
 static int
@@ -198,6 +191,40 @@ test_grow(void **state)
 	free(v);
 }
 
+/*
+ * Records of a slab: zeroed, distinct, in pages no child has; one given
+ * back is the next made, zeroed again; past the first slab, more come.
+ */
+static void
+test_slab(void **state)
+{
+	static struct util_slab s = UTIL_SLAB(uint64_t[5]);
+	static struct util_slab tiny = UTIL_SLAB(char);
+	uint64_t *r[200], *again;
+	size_t	 i, j;
+
+	(void)state;
+	for (i = 0; i < 200; i++) {
+		assert_non_null(r[i] = util_slab_alloc(&s));
+		for (j = 0; j < 5; j++)
+			assert_int_equal(r[i][j], 0);
+		memset(r[i], 0xa5, 5 * sizeof(uint64_t));
+		for (j = 0; j < i; j++)
+			assert_true(r[j] + 5 <= r[i] || r[i] + 5 <= r[j]);
+	}
+	assert_false(child_has(r[0]));
+	assert_false(child_has(r[199]));
+	util_slab_free(&s, r[17]);
+	util_slab_free(&s, NULL);
+	assert_ptr_equal(again = util_slab_alloc(&s), r[17]);
+	for (j = 0; j < 5; j++)
+		assert_int_equal(again[j], 0);
+	assert_int_equal(r[16][4], 0xa5a5a5a5a5a5a5a5ULL);
+	/* A record is at least a pointer, to be linked when given back. */
+	assert_int_equal(tiny.size, sizeof(void *));
+	util_slab_free(&tiny, util_slab_alloc(&tiny));
+}
+
 int
 main(void)
 {
@@ -205,6 +232,7 @@ main(void)
 		cmocka_unit_test(test_parent_calloc),
 		cmocka_unit_test(test_parent_defer),
 		cmocka_unit_test(test_grow),
+		cmocka_unit_test(test_slab),
 		cmocka_unit_test(test_fork_files),
 #ifdef HAVE__FORK
 		cmocka_unit_test(test_fork_no_handlers),
