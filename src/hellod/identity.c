@@ -18,11 +18,43 @@
 #include "log.h"
 
 /*
- * Resolve user and group (either may be NULL) into *id: the user's uid,
- * the gid to run with (group's, else the user's primary group, else our
- * own) and the groups to hold (the user's, with that gid; or that gid
- * alone).  Returns a new identity (free()), or NULL with *why saying
- * which name is unknown, or that memory ran out.
+ * A new identity with the groups of user (NULL: gid alone), gid among
+ * them.  NULL when memory ran out, or the list kept growing while read.
+ */
+static struct identity *
+identity_groups(const char *user, gid_t gid)
+{
+	struct identity	*id;
+	int		 n, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		/* With n 0, getgrouplist() only counts them. */
+		n = 0;
+		if (user != NULL)
+			(void)getgrouplist(user, gid, NULL, &n);
+		if ((id = calloc(1, sizeof(*id) + (size_t)(n > 1 ? n : 1) *
+		    sizeof(gid_t))) == NULL)
+			return NULL;
+		id->gid = gid;
+		id->ngroups = 1;
+		id->groups[0] = gid;
+		if (user == NULL || n < 1)
+			return id;
+		if (getgrouplist(user, gid, id->groups, &n) != -1) {
+			id->ngroups = n;
+			return id;
+		}
+		free(id);
+	}
+	return NULL;
+}
+
+/*
+ * Resolve user and group (either may be NULL) into a new identity
+ * (free()): the user's uid, the gid to run with (group's, else the user's
+ * primary group, else our own) and the groups to hold (the user's, with
+ * that gid; or that gid alone).  NULL with *why saying which name is
+ * unknown, or that the groups could not be listed.
  */
 static struct identity *
 identity_resolve(const char *user, const char *group, const char **why)
@@ -30,14 +62,17 @@ identity_resolve(const char *user, const char *group, const char **why)
 	struct identity	*id;
 	struct passwd	*pw = NULL;
 	struct group	*gr;
-	gid_t		 gid;
-	int		 n = 0;
+	uid_t		 uid = geteuid();
+	gid_t		 gid = getegid();
 
-	if (user != NULL && (pw = getpwnam(user)) == NULL) {
-		*why = "unknown user";
-		return NULL;
+	if (user != NULL) {
+		if ((pw = getpwnam(user)) == NULL) {
+			*why = "unknown user";
+			return NULL;
+		}
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
 	}
-	gid = pw != NULL ? pw->pw_gid : getegid();
 	if (group != NULL) {
 		if ((gr = getgrnam(group)) == NULL) {
 			*why = "unknown group";
@@ -45,22 +80,12 @@ identity_resolve(const char *user, const char *group, const char **why)
 		}
 		gid = gr->gr_gid;
 	}
-	/* With n 0, getgrouplist() only counts them. */
-	if (pw != NULL && getgrouplist(pw->pw_name, gid, NULL, &n) != -1)
-		n = 0;
-	if ((id = calloc(1, sizeof(*id) + (size_t)(n > 1 ? n : 1) *
-	    sizeof(gid_t))) == NULL) {
-		*why = "out of memory";
+	if ((id = identity_groups(user, gid)) == NULL) {
+		*why = "cannot list the user's groups";
 		return NULL;
 	}
-	id->has_user = pw != NULL;
-	id->uid = pw != NULL ? pw->pw_uid : geteuid();
-	id->gid = gid;
-	id->ngroups = 1;
-	id->groups[0] = gid;
-	if (pw != NULL && n > 0 &&
-	    getgrouplist(pw->pw_name, gid, id->groups, &n) != -1)
-		id->ngroups = n;
+	id->has_user = user != NULL;
+	id->uid = uid;
 	return id;
 }
 
