@@ -11,10 +11,12 @@
 /* More objects than a process of ours has (a dozen, and their NSS modules). */
 #define OBJECTS_MAX	128
 
-/* The load addresses of the objects of the start. */
+/* The load addresses of the objects of the start, and of those marked since. */
 static uintptr_t start_base[OBJECTS_MAX];
 static size_t	 start_n;
 static bool	 start_full;	/* more than OBJECTS_MAX: mark none */
+static uintptr_t marked_base[OBJECTS_MAX];
+static size_t	 marked_n;
 
 static int
 objects_note(struct dl_phdr_info *info, size_t size, void *arg)
@@ -38,12 +40,12 @@ objects_start(void)
 }
 
 static bool
-objects_of_start(uintptr_t base)
+objects_have(const uintptr_t *v, size_t n, uintptr_t base)
 {
 	size_t	 i;
 
-	for (i = 0; i < start_n; i++)
-		if (start_base[i] == base)
+	for (i = 0; i < n; i++)
+		if (v[i] == base)
 			return true;
 	return false;
 }
@@ -131,8 +133,13 @@ objects_mark_new(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	(void)size;
 	(void)arg;
-	if (!objects_of_start(info->dlpi_addr))
-		object_mark(info, false);
+	/* Each once: marks made before the daemon detaches wait in a list. */
+	if (objects_have(start_base, start_n, info->dlpi_addr) ||
+	    objects_have(marked_base, marked_n, info->dlpi_addr))
+		return 0;
+	object_mark(info, false);
+	if (marked_n < OBJECTS_MAX)
+		marked_base[marked_n++] = info->dlpi_addr;
 	return 0;
 }
 
