@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "util.h"
 #include "config-key.h"
 
 /*
@@ -64,9 +65,7 @@ struct parse {
 	unsigned	 nerrors;	/* may exceed nerrs when out of memory */
 	struct sect    **sects;
 	size_t		 nsects;
-	struct sect    **chunks;	/* where the sects are (config.c: sect_alloc) */
-	size_t		 nchunks;
-	size_t		 chunk_used;	/* sects taken of the last chunk */
+	struct util_slab sect_slab;	/* where the sects are (config.c: start) */
 	struct sect	*gsect;		/* the [global] in force */
 	size_t		 bytes;		/* read from every file so far */
 	struct sect   **names;		/* services by name: open addressing */

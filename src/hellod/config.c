@@ -380,45 +380,6 @@ sect_bad_name(struct source *src, const char *name)
 	free(vn);
 }
 
-/*
- * The sections' records (some 550 bytes each), from chunks of their own
- * that the end of the load frees whole.  On the heap, a thousand of them
- * freed after assembly left holes between the configuration's live
- * allocations that no trim gives back, and every fork copies the page
- * tables of the heap's every resident page.
- */
-#define SECT_CHUNK	64
-
-static struct sect *
-sect_alloc(struct parse *p)
-{
-	struct sect	**nc;
-
-	if (p->nchunks == 0 || p->chunk_used == SECT_CHUNK) {
-		if ((nc = util_grow(p->chunks, p->nchunks, sizeof(*nc))) == NULL)
-			return NULL;
-		p->chunks = nc;
-		if ((nc[p->nchunks] = util_parent_calloc(SECT_CHUNK,
-		    sizeof(struct sect))) == NULL)
-			return NULL;
-		p->nchunks++;
-		p->chunk_used = 0;
-	}
-	return &p->chunks[p->nchunks - 1][p->chunk_used++];
-}
-
-static void
-sect_free_all(struct parse *p)
-{
-	size_t	 i;
-
-	for (i = 0; i < p->nchunks; i++)
-		util_parent_free(p->chunks[i]);
-	free(p->chunks);
-	p->chunks = NULL;
-	p->nchunks = p->chunk_used = 0;
-}
-
 /* A "[name]" header at the reader's line: later keys belong to it. */
 static void
 sect_begin(struct source *src, const char *name, bool broken)
@@ -428,7 +389,7 @@ sect_begin(struct source *src, const char *name, bool broken)
 	char *where;
 
 	src->cur = NULL;
-	if ((s = sect_alloc(p)) == NULL ||
+	if ((s = util_slab_alloc(&p->sect_slab)) == NULL ||
 	    (s->name = strdup(name)) == NULL ||
 	    (ns = util_grow(p->sects, p->nsects, sizeof(*ns))) == NULL) {
 		if (s != NULL)
@@ -831,7 +792,7 @@ assemble(struct parse *p)
 		free(s->port_text);
 		free(s->name);
 	}
-	sect_free_all(p);
+	util_slab_release(&p->sect_slab);
 	free(p->sects);
 	p->sects = NULL;
 	free(p->names);
@@ -863,6 +824,14 @@ start(struct parse *p, const char *name, config_error_fn errfn, void *arg,
 	struct sect dummy;
 
 	memset(p, 0, sizeof(*p));
+	/*
+	 * The sections' records (some 550 bytes each) in slabs of their own,
+	 * which the end of the load frees whole.  On the heap, a thousand of
+	 * them freed after assembly left holes between the configuration's
+	 * live allocations that no trim gives back, and every fork copies the
+	 * page tables of the heap's every resident page.
+	 */
+	p->sect_slab = (struct util_slab)UTIL_SLAB(struct sect);
 	if ((p->conf = calloc(1, sizeof(*p->conf))) == NULL ||
 	    add_file(p, name) == -1) {
 		free(p->conf);

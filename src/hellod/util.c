@@ -199,13 +199,28 @@ util_slab_alloc(struct util_slab *s)
 	}
 	if (s->cur_used == s->cur_n) {
 		n = s->cur_n == 0 ? SLAB_FIRST : s->cur_n * 2;
-		if ((p = util_parent_calloc(n, s->size)) == NULL)
+		/* One record more: the first holds the link. */
+		if ((p = util_parent_calloc(n + 1, s->size)) == NULL)
 			return NULL;
-		s->cur = p;
+		*(void **)p = s->slabs;
+		s->slabs = p;
+		s->cur = (char *)p + s->size;
 		s->cur_n = n;
 		s->cur_used = 0;
 	}
 	return s->cur + s->size * s->cur_used++;
+}
+
+void
+util_slab_release(struct util_slab *s)
+{
+	void	*p, *next;
+
+	for (p = s->slabs; p != NULL; p = next) {
+		next = *(void **)p;
+		util_parent_free(p);
+	}
+	*s = (struct util_slab){ .size = s->size };
 }
 
 void

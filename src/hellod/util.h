@@ -34,17 +34,19 @@ void	 util_parent_free(void *p);
 
 /*
  * Small records of one size in the parent's own pages (listeners, the
- * state of services): a thousand services' would be hundreds of KiB of
- * heap whose page tables every fork copies.  Slabs of util_parent_calloc()
- * that double in size (a handful of mappings, which merge), used from
- * their start so that pages not reached are never touched, and never
- * returned: a record given back waits on a free list.  size is at least
- * a pointer's.  util_slab_alloc() gives a zeroed record, or NULL.
+ * state of services, a configuration's sections while it loads): a
+ * thousand services' would be hundreds of KiB of heap whose page tables
+ * every fork copies.  Slabs of util_parent_calloc() that double in size
+ * (a handful of mappings, which merge), used from their start so that
+ * pages not reached are never touched.  A record given back waits on a
+ * free list; util_slab_release() returns every slab at once.  size is at
+ * least a pointer's.  util_slab_alloc() gives a zeroed record, or NULL.
  */
 struct util_slab {
 	size_t		 size;		/* of a record: set it, the rest zero */
 	void		*free;		/* records given back, linked */
-	char		*cur;		/* the newest slab */
+	void		*slabs;		/* the newest; its first record links the last */
+	char		*cur;		/* the newest slab's records */
 	size_t		 cur_n, cur_used;
 };
 #define UTIL_SLAB(type)	{ .size = sizeof(type) < sizeof(void *) ? \
@@ -52,6 +54,7 @@ struct util_slab {
 
 void	*util_slab_alloc(struct util_slab *s);
 void	 util_slab_free(struct util_slab *s, void *p);
+void	 util_slab_release(struct util_slab *s);
 
 /*
  * A daemon that will detach (fork, the parent exiting) allocates some of

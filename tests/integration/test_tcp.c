@@ -480,6 +480,29 @@ has_fd(pid_t pid, int n)
 }
 
 /*
+ * An echo conversation with d's service on port 0 from host, left open:
+ * its child, in *kid, holds the connection on 3 and the report pipe on 4,
+ * and nothing on 5.  Returns the client's socket.
+ */
+static int
+echo_child(const struct daemon *d, const char *host, pid_t *kid)
+{
+	char	 buf[256];
+	int	 fd;
+
+	fd = tcp_connect(host, d->port[0], T_MS);
+	assert_true(fd >= 0);
+	assert_int_equal(send_str(fd, "Ann\n"), 0);
+	assert_int_equal(read_line(fd, buf, sizeof(buf), T_MS), 4);
+	assert_true(proc_wait_children(d->pid, 1, T_MS));
+	assert_int_equal(proc_children(d->pid, kid, 1), 1);
+	assert_true(has_fd(*kid, 3));
+	assert_true(has_fd(*kid, 4));
+	assert_false(has_fd(*kid, 5));
+	return fd;
+}
+
+/*
  * Beside many listeners (40 addresses, TCP and UDP: 80 sockets, at
  * descriptor 1024 and above), a child starts on the daemon's table of
  * descriptors and takes one of its own: it holds its connection and the
@@ -511,15 +534,7 @@ test_many_listeners(void **state)
 	/* The count once the start-up's probe has gone. */
 	assert_true(proc_wait_children(d.pid, 0, T_MS));
 	fds = proc_fds(d.pid);
-	fd = tcp_connect("127.0.0.7", d.port[0], T_MS);
-	assert_true(fd >= 0);
-	assert_int_equal(send_str(fd, "Ann\n"), 0);
-	assert_int_equal(read_line(fd, buf, sizeof(buf), T_MS), 4);
-	assert_true(proc_wait_children(d.pid, 1, T_MS));
-	assert_int_equal(proc_children(d.pid, &kid, 1), 1);
-	assert_true(has_fd(kid, 3));
-	assert_true(has_fd(kid, 4));
-	assert_false(has_fd(kid, 5));
+	fd = echo_child(&d, "127.0.0.7", &kid);
 	assert_false(has_fd(kid, 1024));
 	close(fd);
 	for (i = 0; i < 20; i++) {
@@ -544,25 +559,14 @@ static void
 test_few_listeners_low(void **state)
 {
 	struct daemon d;
-	char	 buf[256];
 	pid_t	 kid;
-	int	 fd;
 
 	(void)state;
 	assert_int_equal(daemon_start(&d, "[echo]\nprotocol = tcp udp\n"
 	    "port = @P0@\nbind = 127.0.0.1\nhandler = echo\n"), 0);
 	assert_false(has_fd(d.pid, 1024));
 	assert_true(proc_wait_children(d.pid, 0, T_MS));
-	fd = tcp_connect("127.0.0.1", d.port[0], T_MS);
-	assert_true(fd >= 0);
-	assert_int_equal(send_str(fd, "Ann\n"), 0);
-	assert_int_equal(read_line(fd, buf, sizeof(buf), T_MS), 4);
-	assert_true(proc_wait_children(d.pid, 1, T_MS));
-	assert_int_equal(proc_children(d.pid, &kid, 1), 1);
-	assert_true(has_fd(kid, 3));
-	assert_true(has_fd(kid, 4));
-	assert_false(has_fd(kid, 5));
-	close(fd);
+	close(echo_child(&d, "127.0.0.1", &kid));
 	assert_int_equal(daemon_stop(&d, SIGTERM), 0);
 }
 

@@ -193,7 +193,8 @@ test_grow(void **state)
 
 /*
  * Records of a slab: zeroed, distinct, in pages no child has; one given
- * back is the next made, zeroed again; past the first slab, more come.
+ * back is the next made, zeroed again; past the first slab, more come;
+ * released, none is mapped any more.
  */
 static void
 test_slab(void **state)
@@ -223,6 +224,15 @@ test_slab(void **state)
 	/* A record is at least a pointer, to be linked when given back. */
 	assert_int_equal(tiny.size, sizeof(void *));
 	util_slab_free(&tiny, util_slab_alloc(&tiny));
+	/* Released: every slab unmapped, and the slab as new. */
+	util_slab_release(&s);
+	assert_false(mapped(r[0]));
+	assert_false(mapped(r[199]));
+	assert_int_equal(s.size, 5 * sizeof(uint64_t));
+	assert_non_null(again = util_slab_alloc(&s));
+	assert_int_equal(again[0], 0);
+	util_slab_release(&s);
+	util_slab_release(&tiny);
 }
 
 int
