@@ -202,6 +202,9 @@ function tables(   i, j, name) {
 		for (j = 1; j <= 2; j++)
 			if (has("udp", server[i], conc_udp[j]))
 				row("udp", server[i], conc_udp[j])
+	if (has("udp", "xinetd", 1) || has("udp", "xinetd", 32))
+		printf "(xinetd reads and discards what its socket holds after each reply of its\n" \
+		    " internal echo, often the client's next datagram already: its loss is its own)\n"
 }
 
 function memory(   i, name) {
